@@ -1,0 +1,1 @@
+"""The Streamlit app: thin pages over `core` (widgets in, one core call, a figure out)."""

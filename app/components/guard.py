@@ -1,0 +1,28 @@
+"""Turn `core`'s typed errors into messages on the page, never tracebacks."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from typing import Iterator
+
+import streamlit as st
+
+from core.errors import PlaygroundError
+
+log = logging.getLogger(__name__)
+
+
+@contextlib.contextmanager
+def user_errors(what: str = "") -> Iterator[None]:
+    """Show a `PlaygroundError`'s message (and log anything else) instead of raising.
+
+    Streamlit's own control flow (`st.rerun`, `st.stop`) derives from BaseException and passes.
+    """
+    try:
+        yield
+    except PlaygroundError as err:
+        st.error(f"{what}: {err}" if what else str(err), icon=":material/error:")
+    except Exception:
+        log.exception("unexpected error %s", what)
+        st.error("Something went wrong here. It was logged; try other settings.", icon=":material/error:")

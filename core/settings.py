@@ -1,0 +1,63 @@
+"""Process-wide settings read from environment variables, in one place.
+
+A lab server sets these once (see docs/hosting.md); tests point them at temporary folders.
+They are read on every call rather than at import, so a test (or a CLI flag) can change them.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+ENV_CACHE_DIR = "NLP_PLAYGROUND_CACHE"  # where trained artifacts and uploads live
+ENV_CACHE_MAX_MB = "NLP_PLAYGROUND_CACHE_MAX_MB"  # artifact cache size before eviction
+ENV_DEVICE = "NLP_PLAYGROUND_DEVICE"  # auto | cpu | cuda | cuda:N | mps
+ENV_WORKERS = "NLP_PLAYGROUND_WORKERS"  # training jobs that run at the same time
+ENV_MAX_TEXT_MB = "NLP_PLAYGROUND_MAX_TEXT_MB"  # cap on uploaded or pasted text
+ENV_MODEL_ROOTS = "NLP_PLAYGROUND_MODEL_ROOTS"  # folders local models may be loaded from
+
+ASSETS_DIR = Path(__file__).resolve().parent.parent / "assets"
+
+
+def _float_env(name: str, default: float) -> float:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        return default
+
+
+def cache_dir() -> Path:
+    """The artifact cache folder (created on first use by the store)."""
+    raw = os.environ.get(ENV_CACHE_DIR, "").strip()
+    if raw:
+        return Path(raw).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME", "").strip() or str(Path.home() / ".cache")
+    return Path(base) / "nlp-playground"
+
+
+def cache_max_bytes() -> int:
+    """Soft cap on the artifact cache; the least recently used artifacts are evicted above it."""
+    return int(_float_env(ENV_CACHE_MAX_MB, 2048.0) * 2**20)
+
+
+def workers() -> int:
+    """How many training jobs may run at once (1 on a small server: jobs queue, pages don't)."""
+    return max(1, int(_float_env(ENV_WORKERS, 1)))
+
+
+def max_text_bytes() -> int:
+    """Largest user text accepted (upload or paste)."""
+    return int(_float_env(ENV_MAX_TEXT_MB, 10.0) * 2**20)
+
+
+def model_roots() -> list[Path]:
+    """Folders from which a saved `transformers` model or tokenizer may be loaded.
+
+    Defaults to the cache folder's `models/`; a server adds more with `os.pathsep`-separated paths.
+    """
+    raw = os.environ.get(ENV_MODEL_ROOTS, "").strip()
+    roots = [Path(p).expanduser() for p in raw.split(os.pathsep) if p.strip()]
+    return roots or [cache_dir() / "models"]

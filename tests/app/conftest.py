@@ -1,0 +1,28 @@
+"""AppTest helpers: run the real entry file, on one page."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+ENTRY = Path(__file__).resolve().parents[2] / "app" / "streamlit_app.py"
+
+
+@pytest.fixture
+def open_page():
+    def _open(page: str, timeout: float = 120) -> AppTest:
+        at = AppTest.from_file(str(ENTRY), default_timeout=timeout)
+        at.run()
+        if page != "pages/home.py":
+            at.switch_page(page).run()
+        return at
+
+    return _open
+
+
+def no_problems(at: AppTest) -> None:
+    """No exception, no error box: what every page test checks after each interaction."""
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]

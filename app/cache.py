@@ -30,3 +30,11 @@ def corpora_table() -> list[dict]:
          "licence": c.licence, "what for": c.description}
         for c in shipped_corpora()
     ]
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def language_costs(_tokenizer, key: str) -> list[dict]:
+    """Tokens per character of every UDHR language for one trained tokenizer (keyed by its job)."""
+    from core.tokenizers.analysis import cost_by_language
+
+    return cost_by_language(_tokenizer)

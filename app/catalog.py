@@ -1,4 +1,9 @@
-"""Every page of the app, in one list: the navigation and the home page's cards read it."""
+"""Every page of the app, in one list: the navigation and the home page's cards read it.
+
+Pages live in `app/views/`, not `app/pages/`: Streamlit still auto-discovers a `pages/` folder
+beside the entry file (its legacy multipage mode), and a deep link such as `/tokenizers` would
+then run the page file alone, without the entry file's navigation and sidebar.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,7 @@ from pathlib import Path
 
 @dataclass(frozen=True)
 class PageInfo:
-    path: str  # relative to app/
+    path: str  # relative to app/ (views/...)
     title: str
     icon: str  # a Material Symbols name, served with Streamlit's own static files (offline)
     url_path: str
@@ -16,19 +21,19 @@ class PageInfo:
 
 
 PAGES: tuple[PageInfo, ...] = (
-    PageInfo("pages/tokenizers.py", "Tokenizers", ":material/segment:", "tokenizers",
+    PageInfo("views/tokenizers.py", "Tokenizers", ":material/segment:", "tokenizers",
              "BPE, byte-level BPE, WordPiece and Unigram trained on demand: splits, merges, efficiency."),
-    PageInfo("pages/embeddings.py", "Word embeddings", ":material/scatter_plot:", "embeddings",
+    PageInfo("views/embeddings.py", "Word embeddings", ":material/scatter_plot:", "embeddings",
              "word2vec, GloVe, fastText and SVD vectors: analogies, neighbours, projections."),
-    PageInfo("pages/attention.py", "Language model & attention", ":material/hub:", "attention",
+    PageInfo("views/attention.py", "Language model & attention", ":material/hub:", "attention",
              "A tiny transformer trained on demand: every layer and head, head statistics, ablation."),
-    PageInfo("pages/decoding.py", "Decoding", ":material/account_tree:", "decoding",
+    PageInfo("views/decoding.py", "Decoding", ":material/account_tree:", "decoding",
              "Greedy, beam search and top-k / top-p / temperature sampling, step by step."),
-    PageInfo("pages/memory.py", "KV cache & memory", ":material/memory:", "memory",
+    PageInfo("views/memory.py", "KV cache & memory", ":material/memory:", "memory",
              "What a KV cache costs, predicted and measured; MHA, GQA and MQA."),
-    PageInfo("pages/metrics.py", "Metrics", ":material/rule:", "metrics",
+    PageInfo("views/metrics.py", "Metrics", ":material/rule:", "metrics",
              "BLEU and ROUGE down to the matched n-grams; perplexity token by token."),
-    PageInfo("pages/anatomy.py", "Transformer anatomy", ":material/biotech:", "anatomy",
+    PageInfo("views/anatomy.py", "Transformer anatomy", ":material/biotech:", "anatomy",
              "Positional encodings, norms, activations and FlashAttention, trained and measured."),
 )
 

@@ -21,7 +21,7 @@ ICON = ASSETS_DIR / "app" / "icon.png"  # a local file: a Material icon here wou
 st.set_page_config(page_title="NLP Playground", page_icon=str(ICON), layout="wide")
 state.init()
 
-home = st.Page("pages/home.py", title="Home", icon=":material/home:", default=True)
+home = st.Page("views/home.py", title="Home", icon=":material/home:", default=True)
 topics = [st.Page(p.path, title=p.title, icon=p.icon, url_path=p.url_path) for p in available_pages()]
 page = st.navigation({"NLP Playground": [home], "Topics": topics})
 

@@ -15,7 +15,7 @@ def open_page():
     def _open(page: str, timeout: float = 120) -> AppTest:
         at = AppTest.from_file(str(ENTRY), default_timeout=timeout)
         at.run()
-        if page != "pages/home.py":
+        if page != "views/home.py":
             at.switch_page(page).run()
         return at
 

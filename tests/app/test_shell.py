@@ -8,7 +8,7 @@ from app.catalog import available_pages
 from tests.app.conftest import no_problems
 
 
-@pytest.mark.parametrize("page", ["pages/home.py", *[p.path for p in available_pages()]])
+@pytest.mark.parametrize("page", ["views/home.py", *[p.path for p in available_pages()]])
 def test_page_renders_without_errors(open_page, page):
     at = open_page(page)
     no_problems(at)
@@ -16,6 +16,6 @@ def test_page_renders_without_errors(open_page, page):
 
 
 def test_home_lists_every_page_and_corpus(open_page):
-    at = open_page("pages/home.py")
+    at = open_page("views/home.py")
     assert "NLP Playground" in at.title[0].value
     assert len(at.dataframe) == 1 and len(at.dataframe[0].value) == 4

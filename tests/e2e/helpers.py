@@ -7,6 +7,12 @@ from urllib.parse import urlparse
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "[::1]", "::1"}
 
 
+def is_base_path_probe(url: str) -> bool:
+    """Opened at a page's URL (/tokenizers), Streamlit's frontend first probes
+    /tokenizers/_stcore/{health,host-config} to find its base path: those 404s are expected."""
+    return urlparse(url).path.rsplit("/_stcore/", 1)[-1] in ("health", "host-config")
+
+
 class PageWatch:
     """Collects console errors and requests to non-local hosts while a page is used."""
 
@@ -14,13 +20,19 @@ class PageWatch:
         self.page = page
         self.console_errors: list[str] = []
         self.remote_requests: list[str] = []
+        self.failed: list[str] = []
         page.on("console", self._on_console)
+        page.on("response", self._on_response)
         page.on("request", self._on_request)
         page.on("pageerror", lambda err: self.console_errors.append(f"pageerror: {err}"))
 
     def _on_console(self, message) -> None:
-        if message.type == "error":
+        if message.type == "error" and not is_base_path_probe(message.location.get("url", "")):
             self.console_errors.append(message.text)
+
+    def _on_response(self, response) -> None:
+        if response.status >= 400 and not is_base_path_probe(response.url):
+            self.failed.append(f"{response.status} {response.url}")
 
     def _on_request(self, request) -> None:
         parsed = urlparse(request.url)
@@ -34,16 +46,19 @@ class PageWatch:
         status widget ("Running...") must then stay away for half a second.
         """
         self.page.wait_for_selector('[data-testid="stMain"] h1', timeout=timeout_ms)
+        self.page.evaluate("() => { window.__lastBusy = Date.now(); }")
         self.page.wait_for_function(
             """() => {
-                const busy = document.querySelector('[data-testid="stStatusWidget"]');
+                const busy = document.querySelector(
+                    '[data-testid="stStatusWidget"], [data-testid="stSkeleton"], [data-stale="true"]');
                 const now = Date.now();
                 if (busy) { window.__lastBusy = now; return false; }
-                return now - (window.__lastBusy || 0) > 500;
+                return now - window.__lastBusy > 700;
             }""", timeout=timeout_ms, polling=100)
 
     def assert_clean(self) -> None:
         exceptions = self.page.locator('[data-testid="stException"]')
         assert exceptions.count() == 0, exceptions.all_inner_texts()
+        assert not self.failed, self.failed
         assert not self.console_errors, self.console_errors
         assert not self.remote_requests, self.remote_requests

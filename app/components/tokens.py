@@ -1,0 +1,29 @@
+"""Token chips: each token a coloured box, whitespace made visible, id and bytes on hover."""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+from app.components.html import escape, show_html
+
+PALETTE = ("#e0e7ff", "#fde68a", "#bbf7d0", "#fecaca", "#bae6fd", "#f5d0fe", "#fed7aa", "#d9f99d")
+WHITESPACE = {" ": "·", "\n": "↵", "\t": "→", "\r": "␍"}
+STYLE = ("display:inline-block;margin:2px 1px;padding:1px 5px;border-radius:5px;"
+         "font-family:'Source Code Pro',monospace;font-size:0.9em;line-height:1.6;white-space:pre;"
+         "border:1px solid rgba(0,0,0,0.08);color:#111827")
+
+
+def visible(text: str) -> str:
+    """Whitespace shown as visible marks, so a token that is a space is not an empty box."""
+    return "".join(WHITESPACE.get(ch, ch) for ch in text)
+
+
+def chips_html(tokens: Iterable[tuple[str, str]]) -> str:
+    """HTML for (shown text, hover text) pairs; everything escaped."""
+    spans = [f'<span title="{escape(hover)}" style="{STYLE};background:{PALETTE[i % len(PALETTE)]}">'
+             f"{escape(visible(shown)) or '&#8203;'}</span>" for i, (shown, hover) in enumerate(tokens)]
+    return f'<div style="line-height:2">{"".join(spans)}</div>'
+
+
+def show_chips(tokens: Iterable[tuple[str, str]]) -> None:
+    show_html(chips_html(tokens))

@@ -203,8 +203,10 @@ def check_vocab_size(vocab_size: Any, minimum: int, what: str) -> int:
 
 
 def nonempty_texts(texts: Iterable[str], normalize) -> list[str]:
-    """The training texts, normalised; refuses an empty corpus with a clear message."""
-    kept = [normalize(t) for t in texts if isinstance(t, str) and t.strip()]
-    if not kept:
+    """The training texts, normalised; refuses a corpus with no visible text with a clear message.
+
+    Whitespace-only texts are kept: their spaces are words to a byte-level tokenizer (as in HF)."""
+    kept = [normalize(t) for t in texts if isinstance(t, str)]
+    if not any(t.strip() for t in kept):
         raise InvalidText("There is no text to train on. Type, paste or pick a corpus first.")
     return kept

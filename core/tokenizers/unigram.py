@@ -108,9 +108,15 @@ class Unigram(Tokenizer):
         return edges
 
     def _encode_word(self, word: str) -> list[tuple[int, str, int, int]]:
-        path = viterbi(len(word), self.lattice(word))
-        return [(token_id, word[i:j] if token_id == self.vocab[self.unk_token] else self.id_to_token[token_id], i, j)
-                for i, j, token_id, _ in path]
+        """The Viterbi path; a run of unknown characters is one `<unk>` (as sentencepiece and HF)."""
+        unk = self.vocab[self.unk_token]
+        out: list[tuple[int, str, int, int]] = []
+        for i, j, token_id, _ in viterbi(len(word), self.lattice(word)):
+            if token_id == unk and out and out[-1][0] == unk:
+                out[-1] = (unk, self.unk_token, out[-1][2], j)
+            else:
+                out.append((token_id, self.id_to_token[token_id], i, j))
+        return out
 
     def marked(self, text: str) -> str:
         """The text as the lattice sees it: normalised, spaces as '▁', one '▁' in front."""

@@ -1,0 +1,203 @@
+"""BLEU (Papineni et al., 2002) with everything it is built from, computed as sacrebleu does.
+
+A segment contributes sufficient statistics: its length, the closest reference length, and for
+n = 1..4 the clipped n-gram matches and the n-gram total. Corpus BLEU sums the statistics over
+segments *before* dividing, which is why it is not the mean of sentence BLEUs. The score is the
+brevity penalty times the geometric mean of the four precisions; smoothing (Chen & Cherry 2014)
+decides what a zero precision contributes: none, floor (method 1), add-k (method 2) or exp
+(method 3, mteval's). Every number equals sacrebleu 2.x's (tested), including its quirks: add-k
+changes the reported counts, and a log of zero is floored at -9999999999.
+
+Unlike sacrebleu, hypothesis and reference streams of different lengths are an error here
+(sacrebleu silently drops the extra segments).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Sequence
+
+import numpy as np
+
+from core.errors import InvalidSetting, InvalidText
+from core.metrics.bleu_tokenize import get_tokenizer
+
+MAX_ORDER = 4
+SMOOTH_DEFAULTS: dict[str, float | None] = {"none": None, "floor": 0.1, "add-k": 1, "exp": None}
+LOG_ZERO = -9999999999  # sacrebleu's floor for log(0)
+
+
+@dataclass(frozen=True)
+class BLEUResult:
+    score: float  # 0..100
+    counts: list[float]  # clipped matches per order (add-k adds k for n > 1, as sacrebleu reports)
+    totals: list[float]  # hypothesis n-grams per order
+    precisions: list[float]  # percentages, after smoothing
+    bp: float  # brevity penalty
+    sys_len: int
+    ref_len: int
+    ci: float | None = None  # half-width of the 95% bootstrap interval, if requested
+    bootstrap_scores: list[float] = field(default_factory=list, repr=False)
+
+    @property
+    def ratio(self) -> float:
+        return self.sys_len / self.ref_len if self.ref_len else 0.0
+
+
+@dataclass(frozen=True)
+class NgramMatch:
+    """One n-gram occurrence of the hypothesis and how BLEU counted it."""
+
+    ngram: tuple[str, ...]
+    position: int  # index of its first token
+    status: str  # "matched", "clipped" (in a reference, but used up), "unmatched"
+
+
+def _ngram_counts(tokens: list[str], max_order: int = MAX_ORDER) -> Counter:
+    return Counter(tuple(tokens[i:i + n]) for n in range(1, max_order + 1) for i in range(len(tokens) - n + 1))
+
+
+def _closest_ref_len(hyp_len: int, ref_lens: list[int]) -> int:
+    """The reference length closest to the hypothesis length; the shorter one on a tie."""
+    return min(ref_lens, key=lambda length: (abs(hyp_len - length), length))
+
+
+class _Preprocessor:
+    def __init__(self, tokenize: str, lowercase: bool):
+        self.tokenizer = get_tokenizer(tokenize)
+        self.lowercase = lowercase
+
+    def __call__(self, text: str) -> list[str]:
+        return self.tokenizer((text.lower() if self.lowercase else text).rstrip()).split()
+
+
+def _reference_info(refs: list[list[str]]) -> tuple[Counter, list[int]]:
+    """Per n-gram, the largest count in any one reference (the clipping limit); the lengths."""
+    limits: Counter = Counter()
+    for ref in refs:
+        for ngram, count in _ngram_counts(ref).items():
+            limits[ngram] = max(limits[ngram], count)
+    return limits, [len(ref) for ref in refs]
+
+
+def _segment_stats(hyp: list[str], limits: Counter, ref_lens: list[int]) -> list[int]:
+    correct, total = [0] * MAX_ORDER, [0] * MAX_ORDER
+    for ngram, count in _ngram_counts(hyp).items():
+        total[len(ngram) - 1] += count
+        if ngram in limits:
+            correct[len(ngram) - 1] += min(count, limits[ngram])
+    return [len(hyp), _closest_ref_len(len(hyp), ref_lens)] + correct + total
+
+
+def compute_bleu(stats: Sequence[float], smooth: str = "exp", smooth_value: float | None = None,
+                 effective_order: bool = False) -> BLEUResult:
+    """BLEU from summed statistics [sys_len, ref_len, correct x4, total x4]."""
+    if smooth not in SMOOTH_DEFAULTS:
+        raise InvalidSetting(f"smooth must be one of {', '.join(SMOOTH_DEFAULTS)}, not {smooth!r}.")
+    value = SMOOTH_DEFAULTS[smooth] if smooth_value is None else smooth_value
+    sys_len, ref_len = int(stats[0]), int(stats[1])
+    correct, total = list(stats[2:2 + MAX_ORDER]), list(stats[2 + MAX_ORDER:])
+    bp = 1.0 if sys_len >= ref_len else (math.exp(1 - ref_len / sys_len) if sys_len > 0 else 0.0)
+    precisions = [0.0] * MAX_ORDER
+    if not any(correct):
+        return BLEUResult(0.0, correct, total, precisions, bp, sys_len, ref_len)
+    smooth_mteval, order = 1.0, MAX_ORDER
+    for n in range(1, MAX_ORDER + 1):
+        if smooth == "add-k" and n > 1:
+            correct[n - 1] += value
+            total[n - 1] += value
+        if total[n - 1] == 0:
+            break
+        if effective_order:
+            order = n
+        if correct[n - 1] == 0:
+            if smooth == "exp":
+                smooth_mteval *= 2
+                precisions[n - 1] = 100.0 / (smooth_mteval * total[n - 1])
+            elif smooth == "floor":
+                precisions[n - 1] = 100.0 * value / total[n - 1]
+        else:
+            precisions[n - 1] = 100.0 * correct[n - 1] / total[n - 1]
+    logs = [math.log(p) if p != 0.0 else LOG_ZERO for p in precisions[:order]]
+    return BLEUResult(bp * math.exp(sum(logs) / order), correct, total, precisions, bp, sys_len, ref_len)
+
+
+def _check_streams(hypotheses: Sequence[str], references: Sequence[Sequence[str | None]]) -> None:
+    if isinstance(hypotheses, str) or not all(isinstance(h, str) for h in hypotheses):
+        raise InvalidText("hypotheses must be a list of strings, one per segment.")
+    if not hypotheses:
+        raise InvalidText("There are no hypotheses to score.")
+    if isinstance(references, str) or not references or any(isinstance(s, str) for s in references):
+        raise InvalidText("references must be a list of reference streams (each a list of strings, one per "
+                          "segment), as sacrebleu takes them.")
+    for index, stream in enumerate(references, 1):
+        if len(stream) != len(hypotheses):
+            raise InvalidSetting(f"There are {len(hypotheses)} hypotheses but reference stream {index} has "
+                                 f"{len(stream)} segments: give one reference per hypothesis in each stream.")
+
+
+def corpus_stats(hypotheses: Sequence[str], references: Sequence[Sequence[str | None]], *,
+                 tokenize: str = "13a", lowercase: bool = False) -> np.ndarray:
+    """Per-segment statistics, shape (segments, 2 + 2 * 4), for scoring and bootstrap resampling."""
+    _check_streams(hypotheses, references)
+    prepare = _Preprocessor(tokenize, lowercase)
+    rows = []
+    for hypothesis, refs in zip(hypotheses, zip(*references)):
+        refs = [prepare(r) for r in refs if r is not None]
+        if not refs:
+            raise InvalidText("A segment has no reference at all (every stream has None there).")
+        rows.append(_segment_stats(prepare(hypothesis), *_reference_info(refs)))
+    return np.array(rows, dtype=np.int64)
+
+
+def corpus_bleu(hypotheses: Sequence[str], references: Sequence[Sequence[str | None]], *, smooth: str = "exp",
+                smooth_value: float | None = None, tokenize: str = "13a", lowercase: bool = False,
+                effective_order: bool = False, n_bootstrap: int = 1, seed: int = 12345) -> BLEUResult:
+    """Corpus BLEU; `references` is a list of streams (`references[k][i]` is reference k of segment i).
+
+    With `n_bootstrap > 1`, also the 95% confidence interval from resampling segments with
+    replacement (sacrebleu's procedure and default seed).
+    """
+    stats = corpus_stats(hypotheses, references, tokenize=tokenize, lowercase=lowercase)
+    result = compute_bleu(stats.sum(0).tolist(), smooth, smooth_value, effective_order)
+    if n_bootstrap <= 1:
+        return result
+    rng = np.random.default_rng(seed)
+    samples = np.asarray(stats, dtype="float32")[rng.choice(len(stats), size=(n_bootstrap, len(stats)))]
+    scores = sorted(compute_bleu(s.sum(0), smooth, smooth_value, effective_order).score for s in samples)
+    low = n_bootstrap // 40
+    half_width = 0.5 * (scores[n_bootstrap - low - 1] - scores[low])
+    return BLEUResult(result.score, result.counts, result.totals, result.precisions, result.bp, result.sys_len,
+                      result.ref_len, ci=half_width, bootstrap_scores=scores)
+
+
+def sentence_bleu(hypothesis: str, references: Sequence[str], *, smooth: str = "exp",
+                  smooth_value: float | None = None, tokenize: str = "13a", lowercase: bool = False,
+                  effective_order: bool = True) -> BLEUResult:
+    """BLEU of one sentence against one or more references (effective order on, as sacrebleu)."""
+    if isinstance(references, str):
+        references = [references]
+    return corpus_bleu([hypothesis], [[r] for r in references], smooth=smooth, smooth_value=smooth_value,
+                       tokenize=tokenize, lowercase=lowercase, effective_order=effective_order)
+
+
+def ngram_matches(hypothesis: str, references: Sequence[str], *, tokenize: str = "13a",
+                  lowercase: bool = False) -> dict[int, list[NgramMatch]]:
+    """Every hypothesis n-gram (n = 1..4) in order, marked matched, clipped or unmatched."""
+    prepare = _Preprocessor(tokenize, lowercase)
+    hyp = prepare(hypothesis)
+    limits, _ = _reference_info([prepare(r) for r in references])
+    used: Counter = Counter()
+    result: dict[int, list[NgramMatch]] = {}
+    for n in range(1, MAX_ORDER + 1):
+        result[n] = []
+        for i in range(len(hyp) - n + 1):
+            ngram = tuple(hyp[i:i + n])
+            status = "unmatched"
+            if ngram in limits:
+                used[ngram] += 1
+                status = "matched" if used[ngram] <= limits[ngram] else "clipped"
+            result[n].append(NgramMatch(ngram, i, status))
+    return result

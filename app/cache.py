@@ -38,3 +38,52 @@ def language_costs(_tokenizer, key: str) -> list[dict]:
     from core.tokenizers.analysis import cost_by_language
 
     return cost_by_language(_tokenizer)
+
+
+@st.cache_data(show_spinner="Reading the heads...", max_entries=64)
+def head_table(_lm, key: str, text: str) -> list[dict]:
+    from core.lm.heads import describe_heads
+
+    return describe_heads(_lm, text)
+
+
+@st.cache_data(show_spinner="Switching each head off in turn...", max_entries=32)
+def ablation(_lm, key: str, text: str):
+    from core.lm.heads import ablation_losses
+
+    return ablation_losses(_lm, text)
+
+
+def trained_tokenizer_choices() -> dict[str, object]:
+    """'char' plus every tokenizer trained on this server (label -> setting for an LM job)."""
+    choices: dict[str, object] = {"characters": "char"}
+    for entry in manager().store.entries():
+        if entry["kind"] == "tokenizer":
+            s = entry["settings"]
+            label = f"{s['algorithm']} {s['vocab_size']} on {entry['corpus']}"
+            choices[label] = {"corpus": entry["corpus"], "settings": s}
+    return choices
+
+
+def trained_lm_choices() -> dict[str, object]:
+    """Label -> JobSpec of every causal LM trained on this server, the page default first."""
+    from core.jobs import JobSpec
+    from core.lm.jobs import lm_spec
+
+    default = lm_spec()
+    choices = {"default (Llama, characters, Tiny Shakespeare)": default}
+    for entry in manager().store.entries():
+        if entry["kind"] == "lm":
+            spec = JobSpec.of("lm", entry["corpus"], entry["settings"])
+            if spec != default:
+                s = entry["settings"]
+                shape = ", ".join(f"{k}={v}" for k, v in s.get("config", {}).items())
+                choices[f"{entry['corpus']}, {s['steps']} steps{', ' + shape if shape else ''}"] = spec
+    return choices
+
+
+@st.cache_data(show_spinner="Decoding with every method...", max_entries=32)
+def method_comparison(_lm, key: str, prompt: str, max_new_tokens: int) -> list[dict]:
+    from core.decoding.compare import compare_methods
+
+    return compare_methods(_lm.model, _lm.encode(prompt), max_new_tokens=max_new_tokens)

@@ -20,7 +20,7 @@ def lines(series: dict[str, tuple[Sequence[float], Sequence[float]]], *, x_title
           log_x: bool = False, height: int = 380) -> go.Figure:
     fig = go.Figure()
     for i, (name, (xs, ys)) in enumerate(series.items()):
-        fig.add_scatter(x=list(xs), y=list(ys), name=name, mode="lines+markers",
+        fig.add_scatter(x=list(xs), y=list(ys), name=name, mode="lines+markers" if len(xs) <= 60 else "lines",
                         line=dict(color=COLORS[i % len(COLORS)]))
     fig.update_xaxes(title=x_title, type="log" if log_x else "linear")
     fig.update_yaxes(title=y_title)
@@ -48,3 +48,91 @@ def lattice(marked: str, edges: Sequence[tuple[int, int, str, float]], best: set
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False)
     return style(fig, height=height)
+
+
+def attention_heatmap(weights, tokens: Sequence[str], *, height: int = 420, title: str | None = None) -> go.Figure:
+    """One head: query tokens down, key tokens across."""
+    labels = [f"{i}:{t}" for i, t in enumerate(tokens)]
+    fig = go.Figure(go.Heatmap(z=weights, x=labels, y=labels, colorscale="Blues", zmin=0, zmax=1,
+                               hovertemplate="query %{y}<br>key %{x}<br>weight %{z:.3f}<extra></extra>"))
+    fig.update_yaxes(autorange="reversed", title="query")
+    fig.update_xaxes(title="key", tickangle=-60)
+    return style(fig, height=height, title=title)
+
+
+def head_view(weights, tokens: Sequence[str], *, focus: int | None = None, height: int = 520) -> go.Figure:
+    """Lines from each query token (left) to the key tokens (right) it attends to; opacity is the
+    weight. With `focus`, only that query token's lines are drawn."""
+    n = len(tokens)
+    fig = go.Figure()
+    for q in range(n) if focus is None else [focus]:
+        for k in range(n):
+            w = float(weights[q][k])
+            if w > 0.02:
+                fig.add_scatter(x=[0, 1], y=[q, k], mode="lines", hoverinfo="skip", showlegend=False,
+                                line=dict(color=f"rgba(79,70,229,{min(1.0, w):.3f})", width=1 + 4 * w))
+    for x, anchor in ((0, "right"), (1, "left")):
+        fig.add_scatter(x=[x] * n, y=list(range(n)), mode="text", text=list(tokens), showlegend=False,
+                        textposition=f"middle {anchor}", hoverinfo="text",
+                        hovertext=[f"{i}: {t!r}" for i, t in enumerate(tokens)])
+    fig.update_xaxes(visible=False, range=[-0.6, 1.6])
+    fig.update_yaxes(visible=False, autorange="reversed")
+    return style(fig, height=height)
+
+
+def model_view(attention, *, cell: int = 110) -> go.Figure:
+    """Every layer (rows) x head (columns) as a thumbnail heatmap; click one to open it."""
+    from plotly.subplots import make_subplots
+
+    layers, heads = attention.shape[:2]
+    fig = make_subplots(rows=layers, cols=heads, horizontal_spacing=0.01, vertical_spacing=0.02,
+                        row_titles=[f"L{l}" for l in range(layers)], column_titles=[f"H{h}" for h in range(heads)])
+    for l in range(layers):
+        for h in range(heads):
+            fig.add_trace(go.Heatmap(z=attention[l, h], colorscale="Blues", zmin=0, zmax=1, showscale=False,
+                                     hovertemplate=f"layer {l} head {h}<br>q %{{y}} k %{{x}}<br>%{{z:.2f}}<extra></extra>"),
+                          row=l + 1, col=h + 1)
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False, autorange="reversed")
+    return style(fig, height=max(240, cell * layers + 60))
+
+
+STATUS_COLORS = {"running": "#4f46e5", "pruned": "rgba(160,160,160,0.6)", "finished": "#10b981"}
+
+
+def beam_tree(trace, token_text, *, upto: int, height: int = 520) -> go.Figure:
+    """Every candidate beam search considered: x is the step, y the cumulative log-probability;
+    an edge joins each candidate to the beam it extends. Kept beams blue, finished green, pruned grey."""
+    fig = go.Figure()
+    previous_running: list[tuple[float, float]] = [(-1, 0.0)]  # (x, y) of the beams alive before step 0
+    for step in trace[:upto + 1]:
+        running_now = []
+        for candidate in step.candidates:
+            px_, py_ = previous_running[min(candidate["parent"], len(previous_running) - 1)]
+            x, y = step.step, candidate["score"]
+            color = STATUS_COLORS[candidate["status"]]
+            fig.add_scatter(x=[px_, x], y=[py_, y], mode="lines", line=dict(color=color, width=1), hoverinfo="skip",
+                            showlegend=False)
+            fig.add_scatter(x=[x], y=[y], mode="markers+text", marker=dict(color=color, size=9),
+                            text=[token_text(candidate["token"])], textposition="middle right", showlegend=False,
+                            hovertext=f"{token_text(candidate['token'])!r}  log p {candidate['logprob']:.2f}  "
+                                      f"score {y:.2f}  ({candidate['status']})", hoverinfo="text")
+            if candidate["status"] == "running":
+                running_now.append((x, y))
+        previous_running = running_now or previous_running
+    fig.update_xaxes(title="step")
+    fig.update_yaxes(title="cumulative log-probability")
+    return style(fig, height=height)
+
+
+def distribution_bars(tokens: Sequence[str], probs: Sequence[float], *, chosen: int | None = None,
+                      cutoffs: dict[str, int] | None = None, height: int = 320, title: str | None = None) -> go.Figure:
+    """Next-token probabilities, most likely first; the chosen token highlighted, cut-offs drawn."""
+    colors = [COLORS[3] if i == chosen else COLORS[0] for i in range(len(tokens))]
+    fig = go.Figure(go.Bar(x=[f"{i}:{t!r}" for i, t in enumerate(tokens)], y=list(probs), marker_color=colors,
+                           hovertemplate="%{x}<br>p = %{y:.4f}<extra></extra>"))
+    for name, position in (cutoffs or {}).items():
+        fig.add_vline(x=position - 0.5, line_dash="dash", line_color=COLORS[1], annotation_text=name)
+    fig.update_xaxes(tickangle=-60, showticklabels=len(tokens) <= 40)
+    fig.update_yaxes(title="probability", range=[0, max(probs) * 1.1 if len(probs) else 1])
+    return style(fig, height=height, title=title)

@@ -27,3 +27,21 @@ def chips_html(tokens: Iterable[tuple[str, str]]) -> str:
 
 def show_chips(tokens: Iterable[tuple[str, str]]) -> None:
     show_html(chips_html(tokens))
+
+
+def surprisal_html(tokens: list[str], surprisal: list[float], *, scale: float = 6.0) -> str:
+    """Tokens shaded by surprisal (nats): white is expected, deep red is a surprise."""
+    spans = []
+    for token, value in zip(tokens, surprisal):
+        shade = 0.0 if value != value else min(1.0, value / scale)  # NaN (first token): no colour
+        hover = "first token: no prediction" if value != value else f"{value:.2f} nats · p = {2.718281828 ** -value:.3f}"
+        spans.append(f'<span title="{escape(hover)}" style="{STYLE};background:rgba(239,68,68,{shade:.2f})">'
+                     f"{escape(visible(token))}</span>")
+    return f'<div style="line-height:2">{"".join(spans)}</div>'
+
+
+def probability_html(tokens: list[str], probabilities: list[float]) -> str:
+    """Generated tokens shaded by the probability the model gave them (darker: surer)."""
+    spans = [f'<span title="{escape(f"p = {p:.3f}")}" style="{STYLE};background:rgba(79,70,229,{0.08 + 0.7 * p:.2f})">'
+             f"{escape(visible(t))}</span>" for t, p in zip(tokens, probabilities)]
+    return f'<div style="line-height:2">{"".join(spans)}</div>'

@@ -87,3 +87,26 @@ def method_comparison(_lm, key: str, prompt: str, max_new_tokens: int) -> list[d
     from core.decoding.compare import compare_methods
 
     return compare_methods(_lm.model, _lm.encode(prompt), max_new_tokens=max_new_tokens)
+
+
+@st.cache_resource
+def warm_umap() -> None:
+    """Import umap once in the background: its first import compiles for about 14 s."""
+    import threading
+
+    threading.Thread(target=lambda: __import__("umap"), name="warm-umap", daemon=True).start()
+
+
+@st.cache_data(show_spinner="Evaluating on the analogy and similarity sets...", max_entries=16)
+def embedding_evaluation(_vectors, key: str) -> dict:
+    from core.embeddings.analysis import ANALOGIES, SIMLEX, WORDSIM
+
+    return {"analogies": _vectors.evaluate_analogies(ANALOGIES), "wordsim": _vectors.evaluate_similarity(WORDSIM),
+            "simlex": _vectors.evaluate_similarity(SIMLEX)}
+
+
+@st.cache_data(show_spinner="Projecting...", max_entries=32)
+def projection(_vectors, key: str, words: tuple[str, ...], method: str, dims: int):
+    from core.embeddings.analysis import project
+
+    return project(_vectors.unit[[_vectors.index[w] for w in words]], method, dims)

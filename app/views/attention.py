@@ -10,6 +10,7 @@ import streamlit as st
 from app.cache import ablation, head_table, trained_tokenizer_choices
 from app.components import charts
 from app.components.guard import user_errors
+from app.components.steps import step_slider
 from app.components.html import show_html
 from app.components.tokens import surprisal_html
 from app.components.training import trained
@@ -111,8 +112,7 @@ with tabs[2]:
 
 with tabs[3]:
     if lm.snapshots:
-        index = st.slider("Training step", 0, len(lm.snapshots) - 1, len(lm.snapshots) - 1, key="lm_snapshot",
-                          format="snapshot %d")
+        index = step_slider("Snapshot", len(lm.snapshots), key="lm_snapshot")
         snapshot = lm.snapshots[index]
         st.caption(f"Attention on the held-out probe text at step {snapshot['step']}.")
         st.plotly_chart(charts.model_view(snapshot["attention"].astype(np.float32)), key="lm_snapshot_chart")

@@ -9,6 +9,7 @@ import streamlit as st
 from app.cache import method_comparison, trained_lm_choices
 from app.components import charts
 from app.components.guard import user_errors
+from app.components.steps import step_slider
 from app.components.html import show_html
 from app.components.tokens import probability_html
 from app.components.training import trained
@@ -72,14 +73,14 @@ with user_errors():
 
     if method == "beam search":
         st.subheader("Beam tree")
-        upto = st.slider("Show steps up to", 0, len(result.trace) - 1, len(result.trace) - 1, key="dec_tree_step")
+        upto = step_slider("Show steps up to", len(result.trace), key="dec_tree_step")
         st.plotly_chart(charts.beam_tree(result.trace, text_of, upto=upto), key="dec_tree")
         st.dataframe(pd.DataFrame([{"rank": i + 1, "text": lm.tokenizer.decode(seq[len(ids):]), "score": score}
                                    for i, (seq, score) in enumerate(zip(result.sequences, result.scores))]),
                      hide_index=True, width="stretch")
     elif method == "sampling":
         st.subheader("Step by step")
-        step = st.slider("Step", 0, len(result.trace) - 1, 0, key="dec_step")
+        step = step_slider("Step", len(result.trace), key="dec_step", value=0)
         trace = result.trace[step]
         shown = [text_of(c["token"]) for c in trace.candidates]
         chosen = next((i for i, c in enumerate(trace.candidates) if c["token"] == trace.chosen), None)

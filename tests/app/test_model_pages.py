@@ -42,6 +42,8 @@ def test_decoding_page(open_page, method):
     pick_small_model(at, "dec_model")
     at.radio(key="dec_method").set_value(method).run()
     no_problems(at)
+    at.slider(key="dec_new").set_value(1).run()  # a single step: nothing to step through, no error
+    no_problems(at)
     if method == "sampling":
         at.slider(key="dec_temp").set_value(0.0).run()
         assert any("greedy" in i.value for i in at.info)

@@ -47,9 +47,15 @@ def wait_healthy(url: str, process: subprocess.Popen, timeout: float = 90) -> No
 
 
 @pytest.fixture(scope="session")
-def server(tmp_path_factory):
+def server_cache(tmp_path_factory) -> Path:
+    """The browser tests' server's cache folder (tests may train into it before opening pages)."""
+    return tmp_path_factory.mktemp("e2e-cache")
+
+
+@pytest.fixture(scope="session")
+def server(server_cache):
     port = free_port()
-    process = start_server(tmp_path_factory.mktemp("e2e-cache"), port)
+    process = start_server(server_cache, port)
     url = f"http://127.0.0.1:{port}"
     try:
         wait_healthy(url, process)

@@ -1,0 +1,100 @@
+"""Transformer anatomy: FlashAttention computed tile by tile, positional encodings, attention variants."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import plotly.express as px
+import streamlit as st
+import torch
+import torch.nn.functional as F
+
+from app.components import charts
+from app.components.guard import user_errors
+from app.components.steps import step_slider
+from core.anatomy import alibi_bias, memory_traffic, rope, sinusoidal, tiled_attention
+from core.lm.config import LMConfig
+from core.memory import kv_cache_bytes
+
+st.title("Transformer anatomy")
+st.caption("The parts inside a transformer block, each computed here: attention without the n x n matrix, and "
+           "the ways a model is told where each token is.")
+
+flash, positions, variants = st.tabs(["FlashAttention", "Positional encodings", "MHA, GQA, MQA"])
+
+with flash:
+    a, b, c = st.columns(3)
+    n = a.slider("Sequence length", 4, 64, 16, key="an_n")
+    block = b.select_slider("Block size", [1, 2, 4, 8, 16, 32], value=4, key="an_block")
+    causal = c.toggle("Causal", True, key="an_causal")
+    generator = torch.Generator().manual_seed(0)
+    q, k, v = (torch.randn(1, 1, n, 8, generator=generator) for _ in range(3))
+    with user_errors():
+        out, steps = tiled_attention(q, k, v, block_size=block, causal=causal, trace=True)
+        error = float((out - F.scaled_dot_product_attention(q, k, v, is_causal=causal)).abs().max())
+        st.metric("Largest difference from standard attention", f"{error:.2e}")
+        step = step_slider("Tile", len(steps), key="an_step", value=0)
+        tiles = np.zeros(((n + block - 1) // block, (n + block - 1) // block))
+        for i, s in enumerate(steps[: step + 1]):
+            tiles[s.query_block, s.key_block] = 0.3 if s.skipped else (1.0 if i == step else 0.6)
+        current = steps[step]
+        left, right = st.columns(2)
+        left.plotly_chart(charts.style(px.imshow(tiles, labels=dict(x="key block", y="query block"), zmin=0, zmax=1,
+                                                 color_continuous_scale="Blues"), height=340), key="an_tiles")
+        if current.skipped:
+            right.info("Above the causal diagonal: every score is masked, so the tile is never computed.")
+        else:
+            right.dataframe(pd.DataFrame({"running max m": current.running_max, "running sum l": current.running_sum}),
+                            width="stretch")
+            right.caption("Each new tile rescales the accumulated output by exp(m_old - m_new).")
+    lengths = [2 ** p for p in range(8, 16)]
+    traffic = pd.DataFrame([{"sequence length": L, **memory_traffic(L, 64)} for L in lengths])
+    st.plotly_chart(charts.style(px.line(traffic, x="sequence length", y=["standard_extra_memory", "flash_extra_memory"],
+                                         log_x=True, log_y=True, labels={"value": "bytes (fp16, one head)"},
+                                         title="Extra memory: the n x n score matrix vs two numbers per row"),
+                                 height=320), key="an_memory")
+    st.plotly_chart(charts.style(px.line(traffic, x="sequence length", y=["standard", "flash"], log_x=True, log_y=True,
+                                         labels={"value": "bytes moved to and from HBM"},
+                                         title="Memory traffic (FlashAttention paper, Theorem 2; head size 64, 100 KB SRAM)"),
+                                 height=320), key="an_traffic")
+
+with positions:
+    a, b = st.columns(2)
+    n_pos = a.slider("Positions", 8, 256, 64, key="an_positions")
+    d_pos = b.select_slider("Dimensions", [16, 32, 64, 128], value=64, key="an_dims")
+    table = sinusoidal(n_pos, d_pos).numpy()
+    left, right = st.columns(2)
+    left.plotly_chart(charts.style(px.imshow(table, labels=dict(x="dimension", y="position"), aspect="auto",
+                                             color_continuous_scale="RdBu", title="Sinusoidal encodings"), height=360),
+                      key="an_sin")
+    unit = table / np.linalg.norm(table, axis=1, keepdims=True)
+    right.plotly_chart(charts.style(px.imshow(unit @ unit.T, labels=dict(x="position j", y="position i"),
+                                              color_continuous_scale="Viridis",
+                                              title="Similarity of position i to j: a function of i - j"), height=360),
+                       key="an_sin_sim")
+    generator = torch.Generator().manual_seed(0)
+    query, key = torch.randn(1, d_pos, generator=generator), torch.randn(1, d_pos, generator=generator)
+    offsets = np.arange(n_pos)
+    scores = [float(rope(query, torch.tensor([o])) @ rope(key, torch.tensor([0])).T) for o in offsets]
+    left.plotly_chart(charts.style(px.line(x=offsets, y=scores, labels={"x": "distance", "y": "q . k"},
+                                           title="RoPE: a score depends only on the distance"), height=320),
+                      key="an_rope")
+    right.plotly_chart(charts.style(px.imshow(alibi_bias(16, 4)[0].numpy(), color_continuous_scale="Reds_r",
+                                              title="ALiBi: a bias that grows with distance (head 1 of 4)"),
+                                    height=320), key="an_alibi")
+
+with variants:
+    a, b, c = st.columns(3)
+    heads = a.select_slider("Query heads", [4, 8, 16, 32], value=8, key="an_heads")
+    width = b.select_slider("Width", [128, 256, 512, 1024], value=512, key="an_width")
+    context = c.select_slider("Context", [512, 2048, 8192], value=2048, key="an_context")
+    rows = []
+    for name, kv in (("MHA", heads), ("GQA", max(1, heads // 4)), ("MQA", 1)):
+        config = LMConfig(n_layer=8, n_head=heads, n_kv_head=kv, n_embd=width, block_size=context)
+        rows.append({"attention": name, "key/value heads": kv, "parameters": config.parameter_count(32000),
+                     "KV cache per sequence (MB, fp16)": kv_cache_bytes(
+                         batch=1, seq_len=context, n_layers=8, n_kv_heads=kv, head_dim=width // heads,
+                         bytes_per_value=2) / 1e6})
+    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+    st.caption("Sharing key/value heads shrinks the cache (and the K/V projections) in proportion; quality is "
+               "compared by training such models on the Language model page (Key/value heads setting).")

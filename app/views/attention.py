@@ -15,6 +15,7 @@ from app.components.html import show_html
 from app.components.tokens import surprisal_html
 from app.components.training import trained
 from core.corpora import shipped_corpora
+from core.lm.external import load_pretrained
 from core.lm.jobs import DEFAULT_STEPS, lm_spec, mlm_spec, toy_spec
 from core.lm.toy import TASKS
 
@@ -41,11 +42,18 @@ with st.expander("Model and training settings", expanded=False, icon=":material/
     n_kv_head = a.select_slider("Key/value heads (Llama)", kv_options, value=n_head, key="lm_kv",
                                 help="Fewer KV heads than query heads is grouped-query attention; one is MQA.")
     steps = b.number_input("Steps", 20, 5000, DEFAULT_STEPS, step=50, key="lm_steps")
+    saved = st.text_input("Or open a saved model (a save_pretrained folder with tokenizer.json, or a Hub name)", "",
+                          key="lm_saved", help="Folders must be inside the server's model folders.")
 
 spec = lm_spec(corpus, int(steps), tokenizers[tokenizer_label], arch=arch, n_layer=int(n_layer), n_head=n_head,
                n_kv_head=(n_kv_head if arch == "llama" and n_kv_head != n_head else None), n_embd=n_embd,
                block_size=block_size)
-lm = trained(spec, key="lm_train", label="Train the model")
+lm = None
+if saved.strip():
+    with user_errors():
+        lm = load_pretrained(saved)
+else:
+    lm = trained(spec, key="lm_train", label="Train the model")
 if lm is None:
     st.stop()
 
@@ -53,21 +61,25 @@ tabs = st.tabs(["Training", "Attention", "Head statistics", "Heads forming", "Ca
                 "Toy tasks", "Surprise"])
 
 with tabs[0]:
-    history = pd.DataFrame(lm.history)
-    final = history.dropna(subset=["val_loss"]).iloc[-1] if "val_loss" in history else None
-    a, b, c, d = st.columns(4)
-    a.metric("Parameters", f"{lm.model.num_parameters():,}")
-    b.metric("Validation loss", f"{final['val_loss']:.3f} nats" if final is not None else "-")
-    c.metric("Validation perplexity", f"{final['val_perplexity']:.2f}" if final is not None else "-")
-    d.metric("Tokens / second", f"{history['tokens_per_s'].iloc[-1]:,.0f}")
-    series = {"train": (history["step"], history["train_loss"])}
-    if "val_loss" in history:
-        val = history.dropna(subset=["val_loss"])
-        series["validation"] = (val["step"], val["val_loss"])
-    st.plotly_chart(charts.lines(series, x_title="step", y_title="loss (nats per token)"), key="lm_curves")
-    st.markdown("**Samples as it learned** (temperature 0.8, the same prompt each time)")
-    for sample in lm.samples:
-        st.text(f"step {sample['step']}:\n{sample['text']}")
+    if not lm.history:
+        st.info(f"A model loaded from {lm.corpus}: it has no training record here. "
+                f"{lm.model.num_parameters():,} parameters.")
+    else:
+        history = pd.DataFrame(lm.history)
+        final = history.dropna(subset=["val_loss"]).iloc[-1] if "val_loss" in history else None
+        a, b, c, d = st.columns(4)
+        a.metric("Parameters", f"{lm.model.num_parameters():,}")
+        b.metric("Validation loss", f"{final['val_loss']:.3f} nats" if final is not None else "-")
+        c.metric("Validation perplexity", f"{final['val_perplexity']:.2f}" if final is not None else "-")
+        d.metric("Tokens / second", f"{history['tokens_per_s'].iloc[-1]:,.0f}")
+        series = {"train": (history["step"], history["train_loss"])}
+        if "val_loss" in history:
+            val = history.dropna(subset=["val_loss"])
+            series["validation"] = (val["step"], val["val_loss"])
+        st.plotly_chart(charts.lines(series, x_title="step", y_title="loss (nats per token)"), key="lm_curves")
+        st.markdown("**Samples as it learned** (temperature 0.8, the same prompt each time)")
+        for sample in lm.samples:
+            st.text(f"step {sample['step']}:\n{sample['text']}")
 
 with tabs[1]:
     text = st.text_area("Text", lm.probe_text or "ROMEO:\nBut soft, what light", key="lm_text", height=80)
@@ -96,7 +108,7 @@ with tabs[1]:
             st.rerun()
 
 with tabs[2]:
-    probe = st.text_input("Measured on", lm.probe_text[:200], key="lm_stats_text")
+    probe = st.text_input("Measured on", lm.probe_text[:200] or "ROMEO:\nBut soft, what light", key="lm_stats_text")
     with user_errors():
         rows = pd.DataFrame(head_table(lm, spec.key, probe))
         st.dataframe(rows.sort_values("induction", ascending=False), hide_index=True, width="stretch",

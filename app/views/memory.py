@@ -9,6 +9,7 @@ import streamlit as st
 
 from app.components import charts
 from app.components.guard import user_errors
+from core.device import pick_device
 from core.lm.config import LMConfig
 from core.lm.model import build_model
 from core.memory import (BYTES_PER_VALUE, PRESETS, Preset, bytes_per_value, check_heads, inference_activations,
@@ -94,13 +95,14 @@ with measured:
     rows, growth = [], []
     for label, kv_heads in (("MHA (4 KV heads)", 4), ("GQA (2 KV heads)", 2), ("MQA (1 KV head)", 1)):
         config = LMConfig(n_kv_head=kv_heads)
-        model = build_model(config, 65).eval()
+        model = build_model(config, 65).to(pick_device()).eval()
         result = measure_kv_cache(model, batch=batch_m, prompt_len=prompt_len, new_tokens=new_tokens)
         predicted = kv_cache_bytes(batch=batch_m, seq_len=prompt_len + new_tokens, n_layers=config.n_layer,
                                    n_kv_heads=kv_heads, head_dim=config.head_dim, bytes_per_value=4)
         rows.append({"model": label, "per layer, measured": result.final_per_layer[0],
                      "total, measured": result.per_step_total[-1], "total, formula": predicted,
-                     "agree": result.per_step_total[-1] == predicted})
+                     "agree": result.per_step_total[-1] == predicted,
+                     **({"GPU peak allocated": result.peak_cuda_bytes} if result.peak_cuda_bytes is not None else {})})
         growth += [{"model": label, "cached tokens": n, "bytes": v, "phase": "prefill" if i == 0 else "decode"}
                    for i, (n, v) in enumerate(zip(result.seq_lens, result.per_step_total))]
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")

@@ -85,3 +85,21 @@ def test_metrics_page(open_page):
     pick_small_model(at, "met_model")
     at.text_area(key="met_ppl_text").set_value("x").run()
     assert any("at least two tokens" in e.value for e in at.error)
+
+
+def test_attention_page_opens_a_saved_model(open_page):
+    from core import settings
+    from core.lm import LMConfig, train_lm
+    from core.tokenizers import ByteLevelBPE
+
+    tokenizer = ByteLevelBPE.train(["to be or not to be"] * 20, 270)
+    lm = train_lm("to be or not to be, that is it. " * 30, tokenizer,
+                  LMConfig(n_layer=1, n_embd=32, block_size=16, eval_interval=5), steps=5)
+    folder = settings.cache_dir() / "models" / "tiny"
+    lm.model.save_pretrained(folder)
+    tokenizer.to_hf_json(folder / "tokenizer.json")
+    at = open_page("views/attention.py")
+    at.text_input(key="lm_saved").set_value(str(folder)).run()
+    assert not at.exception and any("no training record" in i.value for i in at.info)
+    at.text_input(key="lm_saved").set_value("/etc").run()
+    assert any("outside the folders" in e.value for e in at.error)

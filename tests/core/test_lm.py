@@ -156,3 +156,20 @@ def test_bad_text_and_memory_estimates():
         LMConfig(n_layer=8, n_embd=2048, n_head=8, block_size=2048, batch_size=512).check_fits(65, 8 * 2**30)
     with pytest.raises(InvalidText, match="not in this model's vocabulary"):
         CharTokenizer.from_text("abc").encode("abd☃")
+
+
+def test_a_save_pretrained_folder_loads_inside_the_model_roots_only(tmp_path, monkeypatch):
+    from core import settings
+    from core.lm.external import load_pretrained
+
+    tokenizer = ByteLevelBPE.train(["to be or not to be"] * 20, 270)
+    lm = train_lm("to be or not to be, that is it. " * 30, tokenizer,
+                  LMConfig(n_layer=1, n_embd=32, block_size=16, eval_interval=5), steps=5)
+    folder = tmp_path / "models" / "tiny"
+    lm.model.save_pretrained(folder)
+    tokenizer.to_hf_json(folder / "tokenizer.json")
+    monkeypatch.setenv(settings.ENV_MODEL_ROOTS, str(tmp_path / "models"))
+    loaded = load_pretrained(str(folder))
+    assert loaded.perplexity("to be or not") == pytest.approx(lm.perplexity("to be or not"), rel=1e-5)
+    with pytest.raises(InvalidSetting, match="outside the folders"):
+        load_pretrained(str(folder / ".." / ".." / ".."))

@@ -22,7 +22,6 @@ TOPIC_JOB_MODULES = (
     "core.tokenizers.jobs",
     "core.embeddings.jobs",
     "core.lm.jobs",
-    "core.anatomy.jobs",
 )
 
 
@@ -50,17 +49,13 @@ def register(kind: JobKind) -> JobKind:
 
 
 def ensure_registered() -> None:
-    """Import every topic's job module once (those that exist in this checkout)."""
+    """Import every topic's job module once."""
     global _imported
     if _imported:
         return
     _imported = True
     for module in TOPIC_JOB_MODULES:
-        try:
-            importlib.import_module(module)
-        except ModuleNotFoundError as err:
-            if err.name is None or not module.startswith(err.name):
-                raise
+        importlib.import_module(module)
 
 
 def get_kind(name: str) -> JobKind:

@@ -110,3 +110,19 @@ def projection(_vectors, key: str, words: tuple[str, ...], method: str, dims: in
     from core.embeddings.analysis import project
 
     return project(_vectors.unit[[_vectors.index[w] for w in words]], method, dims)
+
+
+@st.cache_data(show_spinner="Counting co-occurrences in the corpus...", max_entries=16)
+def cooccurrence_heatmap(corpus: str, min_count: int, words: tuple[str, ...], window: int):
+    from core.embeddings.counts import cooccurrence_among
+    from core.embeddings.text import encode_corpus
+
+    return cooccurrence_among(encode_corpus(corpus, min_count, 10_200_000), list(words), window)
+
+
+@st.cache_data(show_spinner="Reading every book (TF-IDF and mean vectors)...", max_entries=4)
+def book_neighbours(_vectors, key: str, corpus: str) -> dict:
+    from core.corpora import get_corpus
+    from core.embeddings.counts import book_similarities
+
+    return book_similarities(get_corpus(corpus).documents, _vectors, max_words=20_000)

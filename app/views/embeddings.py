@@ -8,7 +8,7 @@ import plotly.express as px
 import plotly.graph_objects as go
 import streamlit as st
 
-from app.cache import embedding_evaluation, projection, warm_umap
+from app.cache import book_neighbours, cooccurrence_heatmap, embedding_evaluation, projection, warm_umap
 from app.components import charts
 from app.components.guard import user_errors
 from app.components.html import escape, show_html
@@ -108,6 +108,8 @@ with tabs[2]:
             fig = plot(frame, **{k: k for k in ["x", "y", "z"][:dims]}, color="category", text="word",
                        hover_name="word")
             st.plotly_chart(charts.style(fig, height=560), key="emb_projection")
+            st.download_button("Projected coordinates (CSV)", frame.to_csv(index=False), file_name="projection.csv",
+                               key="emb_dl_coords", icon=":material/download:")
         else:
             st.info("Pick categories or words to project.")
 
@@ -148,6 +150,13 @@ with tabs[4]:
     right.plotly_chart(charts.style(px.line(x=x, y=glove_weight(x), labels={"x": "co-occurrence count", "y": "f(x)"},
                                             title="GloVe weighting f(x) = (x/100)^0.75, capped at 1"), height=320),
                        key="emb_glove_f")
+    chosen_words = st.text_input("Co-occurrence of these words (window 5, 1/distance)", "king queen man woman prince "
+                                 "crown throne sword", key="emb_cooc_words")
+    known = [w for w in tokenize(chosen_words) if w in vectors.index][:20]
+    if len(known) >= 2:
+        heat = cooccurrence_heatmap(corpus, int(min_count), tuple(known), 5)
+        st.plotly_chart(charts.style(px.imshow(np.log1p(heat), x=known, y=known, color_continuous_scale="Blues",
+                                               labels=dict(color="log(1 + count)")), height=380), key="emb_cooc")
     passage = st.text_area("Which words subsampling drops", "It was the best of times, it was the worst of times, "
                            "it was the age of wisdom, it was the age of foolishness", key="emb_passage")
     keep = keep_probability(counts, 1e-3)
@@ -185,6 +194,21 @@ with tabs[6]:
             frames.append(pd.DataFrame({"x": coords[:, 0], "y": coords[:, 1], "word": shown, "model": name}))
         fig = px.scatter(pd.concat(frames), x="x", y="y", text="word", facet_col="model")
         st.plotly_chart(charts.style(fig, height=420), key="emb_side_chart")
+        scores = [embedding_evaluation(m, s.key) for m, s in zip(models, specs)]
+        st.dataframe(pd.DataFrame([{"model": MODELS[name], "analogy accuracy": e["analogies"]["accuracy"],
+                                    "WordSim-353 ρ": e["wordsim"]["spearman"], "SimLex-999 ρ": e["simlex"]["spearman"]}
+                                   for name, e in zip(others, scores)]), hide_index=True, width="stretch")
+    st.subheader("Documents: sparse TF-IDF vs dense mean vectors")
+    if corpus == "gutenberg" and st.toggle("Compare the books (reads 20,000 words of each)", key="emb_books"):
+        books = book_neighbours(vectors, spec.key, corpus)
+        title = st.selectbox("Book", books["titles"], key="emb_book")
+        i = books["titles"].index(title)
+        columns = st.columns(2)
+        for column, (name, matrix) in zip(columns, (("TF-IDF", books["tfidf"]), ("mean word vectors", books["dense"]))):
+            order = [j for j in np.argsort(-matrix[i]) if j != i][:8]
+            column.markdown(f"**Nearest by {name}**")
+            column.dataframe(pd.DataFrame({"book": [books["titles"][j] for j in order],
+                                           "cosine": [matrix[i, j] for j in order]}), hide_index=True, width="stretch")
 
 with tabs[7]:
     a, b = st.columns(2)

@@ -103,3 +103,18 @@ def book_similarities(corpus_documents, vectors: WordVectors, *, max_words: int 
 def glove_weight(x: np.ndarray, x_max: float = 100.0, alpha: float = 0.75) -> np.ndarray:
     """GloVe's weighting f(x) = (x / x_max)^alpha below x_max, 1 above."""
     return np.minimum(1.0, (x / x_max) ** alpha)
+
+
+def cooccurrence_among(corpus: EncodedCorpus, words: list[str], window: int) -> np.ndarray:
+    """Co-occurrence counts (1/distance weighted, both sides) among a few chosen words: (k, k)."""
+    index = corpus.vocab.index
+    chosen = [index[w] for w in words if w in index]
+    remap = np.full(len(corpus.vocab.words), -1, dtype=np.int64)
+    remap[chosen] = np.arange(len(chosen))
+    local = remap[corpus.ids]
+    sentence_of = np.repeat(np.arange(len(corpus.sentence_starts) - 1), np.diff(corpus.sentence_starts))
+    out = np.zeros((len(chosen), len(chosen)))
+    for d in range(1, window + 1):
+        ok = (local[:-d] >= 0) & (local[d:] >= 0) & (sentence_of[:-d] == sentence_of[d:])
+        np.add.at(out, (local[:-d][ok], local[d:][ok]), 1.0 / d)
+    return out + out.T

@@ -165,3 +165,14 @@ def test_bad_input_gets_clear_messages(shakespeare_vectors):
 def test_sentences_are_paragraphs_of_lowercase_words():
     lines = ["Don't stop,", "1984 Believing!", "", "Second paragraph"]
     assert list(sentences_of(lines)) == [["don't", "stop", "believing"], ["second", "paragraph"]]
+
+
+def test_cooccurrence_among_chosen_words_and_tfidf():
+    from core.embeddings.counts import cooccurrence_among, tfidf_documents
+
+    corpus = encode([["a", "b", "c"], ["a", "b"]], min_count=1)
+    heat = cooccurrence_among(corpus, ["a", "c", "zzz"], window=2)
+    assert heat.tolist() == [[0.0, 0.5], [0.5, 0.0]]
+    matrix = tfidf_documents([("one", ["a", "a", "b"]), ("two", ["b", "c"])], {"a": 0, "b": 1, "c": 2}).toarray()
+    assert matrix[0, 1] == 0 and matrix[1, 1] == 0  # a word in every document carries no weight
+    np.testing.assert_allclose(np.linalg.norm(matrix, axis=1), 1.0)

@@ -14,7 +14,7 @@ import time
 import numpy as np
 from numba import njit, prange
 
-from core.embeddings.kernels import _kept_words, _negative_step, _random
+from core.embeddings.kernels import _negative_step, _random
 from core.embeddings.sampling import keep_probability, negative_table
 from core.embeddings.text import EncodedCorpus, encode
 from core.embeddings.vectors import UnknownWord, WordVectors
@@ -80,7 +80,12 @@ def _block(ids, starts, first, last, keep, w_word, w_ngram, offsets, grams, w_ou
     loss, predictions = 0.0, 0
     for s in range(first, last):
         lr = lr_start - (lr_start - lr_end) * (starts[s] - starts[0]) / max(1, total)
-        n, state = _kept_words(ids, starts[s], starts[s + 1], keep, sentence_ids, state)
+        n = 0
+        for p in range(starts[s], starts[s + 1]):
+            state = _random(state)
+            if keep[ids[p]] >= 1.0 or keep[ids[p]] > (state & np.uint64(0xFFFF)) / 65536.0:
+                sentence_ids[n] = ids[p]
+                n += 1
         for i in range(n):
             state = _random(state)
             reduced = window - np.int64(state % np.uint64(window))

@@ -1,6 +1,6 @@
 """Entry point: `streamlit run app/streamlit_app.py`.
 
-Sets the page config, initialises session state once, draws the sidebar every page shares (the
+Sets the page config, draws the sidebar every page shares (the
 device in use, the training queue), and runs the page picked in the navigation.
 """
 
@@ -10,7 +10,6 @@ import logging
 
 import streamlit as st
 
-from app import state
 from app.cache import device_description, manager
 from app.catalog import available_pages
 from core.settings import ASSETS_DIR
@@ -19,7 +18,6 @@ log = logging.getLogger("nlp_playground.app")
 ICON = ASSETS_DIR / "app" / "icon.png"  # a local file: a Material icon here would be fetched from Google
 
 st.set_page_config(page_title="NLP Playground", page_icon=str(ICON), layout="wide")
-state.init()
 
 home = st.Page("views/home.py", title="Home", icon=":material/home:", default=True)
 topics = [st.Page(p.path, title=p.title, icon=p.icon, url_path=p.url_path) for p in available_pages()]

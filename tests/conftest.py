@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
+
 import pytest
 
 from core import settings
+
+
+def pytest_configure(config):
+    """A cache folder for the whole run, set before any fixture: module-scoped fixtures (and the
+    process-wide job manager they create) must not fall back to the user's ~/.cache."""
+    os.environ[settings.ENV_CACHE_DIR] = tempfile.mkdtemp(prefix="nlp-playground-tests-")
 
 
 @pytest.fixture(autouse=True)

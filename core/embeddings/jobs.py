@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import torch
 
 from core.embeddings.counts import train_svd
 from core.embeddings.fasttext import train_fasttext

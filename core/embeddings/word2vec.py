@@ -20,7 +20,7 @@ from core.embeddings.sampling import (cbow_windows, huffman_codes, keep_probabil
                                       skipgram_pairs, subsample)
 from core.embeddings.text import EncodedCorpus, encode
 from core.embeddings.vectors import WordVectors
-from core.errors import InvalidSetting, require
+from core.errors import require
 from core.jobs.progress import Progress, ProgressCallback
 
 CHUNK_WORDS = 200_000  # words per kernel call (or per batch of pairs on a GPU): progress and cancel points

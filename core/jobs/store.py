@@ -32,6 +32,7 @@ from core.jobs.spec import JobSpec
 
 TENSORS = "tensors.safetensors"
 META = "meta.json"
+SPEC = "spec.json"  # a small copy of the spec and facts: listing the cache never parses the data
 STALE_TMP_S = 3600.0  # temp folders older than this were left by a killed writer
 
 
@@ -109,6 +110,8 @@ class ArtifactStore:
             meta = {"spec": {"kind": spec.kind, "corpus": spec.corpus, "settings": spec.settings},
                     "checksum": _sha256(tmp / TENSORS), "created": time.time(), "facts": facts, "data": data}
             _fsync_write(tmp / META, json.dumps(meta, ensure_ascii=False).encode("utf-8"))
+            summary = {key: meta[key] for key in ("spec", "created", "facts")}
+            _fsync_write(tmp / SPEC, json.dumps(summary, ensure_ascii=False).encode("utf-8"))
             final.parent.mkdir(parents=True, exist_ok=True)
             try:
                 os.rename(tmp, final)
@@ -151,12 +154,13 @@ class ArtifactStore:
     def entries(self) -> list[dict]:
         """Every stored artifact's spec, size and age, newest use first (for the cache listing)."""
         found = []
-        for meta_path in (self.root / "artifacts").glob(f"*/*/{META}"):
+        for spec_path in (self.root / "artifacts").glob(f"*/*/{SPEC}"):
             with contextlib.suppress(OSError, ValueError, KeyError):
-                meta = json.loads(meta_path.read_text(encoding="utf-8"))
-                size = sum(p.stat().st_size for p in meta_path.parent.iterdir())
-                found.append({**meta["spec"], "bytes": size, "used": meta_path.stat().st_mtime,
-                              "facts": meta.get("facts", {}), "path": meta_path.parent})
+                summary = json.loads(spec_path.read_text(encoding="utf-8"))
+                folder = spec_path.parent
+                size = sum(p.stat().st_size for p in folder.iterdir())
+                found.append({**summary["spec"], "bytes": size, "used": (folder / META).stat().st_mtime,
+                              "facts": summary.get("facts", {}), "path": folder})
         return sorted(found, key=lambda entry: -entry["used"])
 
     def prune(self) -> None:

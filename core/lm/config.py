@@ -6,7 +6,7 @@ import dataclasses
 import os
 from dataclasses import dataclass
 
-from core.errors import InvalidSetting, require
+from core.errors import require
 
 ARCHITECTURES = ("llama", "gpt2")
 

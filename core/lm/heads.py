@@ -13,6 +13,7 @@ import copy
 import numpy as np
 import torch
 
+from core.lm.attention import attention_weights
 from core.lm.model import layers_of
 from core.lm.trained import TrainedLM
 
@@ -43,8 +44,6 @@ def induction_scores(lm: TrainedLM, seed: int = 0) -> np.ndarray:
     n = min(INDUCTION_LENGTH, lm.config.block_size // 2)
     generator = torch.Generator().manual_seed(seed)
     half = torch.randint(lm.tokenizer.vocab_size, (n,), generator=generator)
-    from core.lm.attention import attention_weights
-
     attention = attention_weights(lm.model, torch.cat([half, half]))  # (L, H, 2n, 2n)
     queries = np.arange(n, 2 * n)
     return attention[:, :, queries, queries - n + 1].mean(-1)

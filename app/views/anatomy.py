@@ -1,4 +1,5 @@
-"""Transformer anatomy: FlashAttention computed tile by tile, positional encodings, attention variants."""
+"""Transformer anatomy: FlashAttention computed tile by tile; positional encodings, norms, activations and
+attention variants, each drawn and then trained side by side."""
 
 from __future__ import annotations
 
@@ -10,17 +11,20 @@ import torch
 import torch.nn.functional as F
 
 from app.components import charts
+from app.components.experiments import run_experiment, summary, training_curves, validation_curves
 from app.components.guard import user_errors
 from app.components.steps import step_slider
 from core.anatomy import alibi_bias, memory_traffic, rope, sinusoidal, tiled_attention
+from core.anatomy.activations import activation_curves
 from core.lm.config import LMConfig
 from core.memory import kv_cache_bytes
 
 st.title("Transformer anatomy")
-st.caption("The parts inside a transformer block, each computed here: attention without the n x n matrix, and "
-           "the ways a model is told where each token is.")
+st.caption("The parts inside a transformer block, each computed here and then swapped one at a time in a tiny "
+           "model trained on the same data, budget and seed: what the part changes is measured, not asserted.")
 
-flash, positions, variants = st.tabs(["FlashAttention", "Positional encodings", "MHA, GQA, MQA"])
+flash, positions, norms, activations, variants = st.tabs(
+    ["FlashAttention", "Positional encodings", "Pre-Norm vs Post-Norm", "Activations", "MHA, GQA, MQA"])
 
 with flash:
     a, b, c = st.columns(3)
@@ -82,6 +86,63 @@ with positions:
     right.plotly_chart(charts.style(px.imshow(alibi_bias(16, 4)[0].numpy(), color_continuous_scale="Reds_r",
                                               title="ALiBi: a bias that grows with distance (head 1 of 4)"),
                                     height=320), key="an_alibi")
+    st.divider()
+    results = run_experiment("positions")
+    if results:
+        trained_context = results[0].config["block_size"]
+        st.dataframe(summary(results, **{f"loss at {f}": (lambda r, f=f: r.context_losses.get(f))
+                                         for f in ("1x", "2x", "4x")}), hide_index=True, width="stretch")
+        left, right = st.columns(2)
+        by_context = {r.label: ([1, 2, 4], [r.context_losses.get(f) for f in ("1x", "2x", "4x")]) for r in results}
+        left.plotly_chart(charts.style(charts.lines(by_context, x_title="evaluated context / trained context",
+                                                    y_title="validation loss"), height=340,
+                                       title=f"Extrapolation: trained on {trained_context} characters"),
+                          key="an_extrapolation")
+        per_position = {r.label: (range(len(r.position_losses)), r.position_losses) for r in results}
+        figure = charts.lines(per_position, x_title="position in the window", y_title="loss at that position")
+        figure.add_vline(x=trained_context - 0.5, line_dash="dot", annotation_text="trained context")
+        right.plotly_chart(charts.style(figure, height=340, title="Loss by position, windows 4x the trained length"),
+                           key="an_per_position")
+        st.plotly_chart(validation_curves(results), key="an_positions_curves")
+        st.caption("A learned table has nothing trained beyond the training context (its rows there are still "
+                   "random); sinusoids and rotations were never seen at those angles; ALiBi only ever sees "
+                   "distances, and a longer window just adds more distant keys it already discounts.")
+
+with norms:
+    st.markdown("Pre-Norm: `x + f(norm(x))`, then one norm before the output head. Post-Norm (the original "
+                "transformer): `norm(x + f(x))`. RMSNorm drops LayerNorm's mean subtraction and bias: "
+                "`x / rms(x) * g`.")
+    results = run_experiment("norms")
+    if results:
+        st.dataframe(summary(results), hide_index=True, width="stretch")
+        left, right = st.columns(2)
+        gradients = {r.label: (range(1, len(r.init_grad_norms) + 1), r.init_grad_norms) for r in results}
+        left.plotly_chart(charts.style(charts.lines(gradients, x_title="layer (1 = nearest the input)",
+                                                    y_title="gradient norm"), height=340,
+                                       title="Gradient norm per layer at initialisation"), key="an_norm_grads")
+        right.plotly_chart(training_curves(results), key="an_norm_curves")
+        st.caption("At initialisation Post-Norm's gradients grow toward the output layers, so one learning rate "
+                   "fits no layer and, without a warm-up, training stalls; Pre-Norm keeps an identity path from "
+                   "the loss to every layer.")
+
+with activations:
+    x = torch.linspace(-4, 4, 161, dtype=torch.float64)
+    curves = {name: (value.tolist(), slope.tolist()) for name, (value, slope) in activation_curves(x).items()}
+    x = x.tolist()
+    left, right = st.columns(2)
+    left.plotly_chart(charts.style(charts.lines({name: (x, value) for name, (value, _) in curves.items()},
+                                                x_title="x", y_title="f(x)"), height=340, title="Activations"),
+                      key="an_act_values")
+    right.plotly_chart(charts.style(charts.lines({name: (x, slope) for name, (_, slope) in curves.items()},
+                                                 x_title="x", y_title="f'(x)"), height=340,
+                                    title="Derivatives (by autograd)"), key="an_act_slopes")
+    st.caption("ReLU's gradient is 0 or 1; GELU and Swish are smooth and let a little negative signal through; "
+               "a gated unit multiplies two projections, so its output can grow quadratically. Gated MLPs "
+               "here are 8/3 wide instead of 4x, so every variant has the same number of parameters.")
+    results = run_experiment("activations")
+    if results:
+        st.dataframe(summary(results), hide_index=True, width="stretch")
+        st.plotly_chart(validation_curves(results), key="an_act_curves")
 
 with variants:
     a, b, c = st.columns(3)
@@ -96,5 +157,14 @@ with variants:
                          batch=1, seq_len=context, n_layers=8, n_kv_heads=kv, head_dim=width // heads,
                          bytes_per_value=2) / 1e6})
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
-    st.caption("Sharing key/value heads shrinks the cache (and the K/V projections) in proportion; quality is "
-               "compared by training such models on the Language model page (Key/value heads setting).")
+    st.caption("Sharing key/value heads shrinks the cache (and the K/V projections) in proportion.")
+    results = run_experiment("attention")
+    if results:
+        def cache_kb(r) -> float:
+            c = r.config
+            return kv_cache_bytes(batch=1, seq_len=c["block_size"], n_layers=c["n_layer"], n_kv_heads=c["n_kv_head"],
+                                  head_dim=c["n_embd"] // c["n_head"], bytes_per_value=4) / 1e3
+
+        st.dataframe(summary(results, **{"KV cache per sequence (KB, fp32)": cache_kb}), hide_index=True,
+                     width="stretch")
+        st.plotly_chart(validation_curves(results), key="an_variant_curves")

@@ -78,31 +78,3 @@ def memory_traffic(n: int, d: int, sram_bytes: int = 100 * 1024, bytes_per_value
     tiled = n * n * d * d / m_values * 4 + 4 * n * d
     return {"standard": standard * bytes_per_value, "flash": tiled * bytes_per_value,
             "standard_extra_memory": n * n * bytes_per_value, "flash_extra_memory": 2 * n * bytes_per_value}
-
-
-def rope(x: torch.Tensor, positions: torch.Tensor, base: float = 10_000.0) -> torch.Tensor:
-    """Rotary position embedding of x (..., seq, dim): pairs of dimensions rotated by angles
-    position x base^(-2i/dim) (the two-halves layout of HF Llama)."""
-    d = x.shape[-1]
-    frequencies = base ** (-torch.arange(0, d, 2, dtype=torch.float64) / d)  # (d/2,)
-    angles = positions.double()[:, None] * frequencies[None, :]  # (seq, d/2)
-    cos, sin = torch.cat([angles.cos()] * 2, -1).to(x.dtype), torch.cat([angles.sin()] * 2, -1).to(x.dtype)
-    first, second = x.chunk(2, dim=-1)
-    return x * cos + torch.cat((-second, first), dim=-1) * sin
-
-
-def sinusoidal(n: int, d: int) -> torch.Tensor:
-    """The original transformer's encodings: sin on even dimensions, cos on odd (n, d)."""
-    positions = torch.arange(n, dtype=torch.float64)[:, None]
-    frequencies = 10_000 ** (-torch.arange(0, d, 2, dtype=torch.float64) / d)
-    table = torch.zeros(n, d, dtype=torch.float64)
-    table[:, 0::2] = torch.sin(positions * frequencies)
-    table[:, 1::2] = torch.cos(positions * frequencies[: d // 2])
-    return table
-
-
-def alibi_bias(n: int, heads: int) -> torch.Tensor:
-    """ALiBi's additive attention bias (heads, n, n): -slope x distance, slopes 2^(-8 h / heads)."""
-    slopes = torch.tensor([2 ** (-8 * (i + 1) / heads) for i in range(heads)])
-    distance = (torch.arange(n)[:, None] - torch.arange(n)[None, :]).clamp_min(0)
-    return -slopes[:, None, None] * distance[None]

@@ -22,6 +22,7 @@ TOPIC_JOB_MODULES = (
     "core.tokenizers.jobs",
     "core.embeddings.jobs",
     "core.lm.jobs",
+    "core.anatomy.jobs",
 )
 
 

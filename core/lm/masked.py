@@ -19,7 +19,7 @@ from core.errors import InvalidText
 from core.jobs.progress import Progress, ProgressCallback
 from core.lm.char_tokenizer import CharTokenizer
 from core.lm.config import LMConfig
-from core.lm.train import _batch, _optimizer, _split, _text_of, learning_rate
+from core.lm.train import learning_rate, make_optimizer, sample_batch, split_ids, text_of
 
 MASK = "\u2588"  # the [MASK] token's character (█): one character, like every other token
 BLANK = "_"  # what a user types for a missing character
@@ -92,23 +92,23 @@ def mask_tokens(ids: torch.Tensor, mask_id: int, vocab_size: int, generator: tor
 def train_masked_lm(text_or_corpus: str, config: LMConfig, *, steps: int,
                     progress: ProgressCallback | None = None) -> MaskedLM:
     config.validate()
-    text, _ = _text_of(text_or_corpus, 2_000_000)
+    text, _ = text_of(text_or_corpus, 2_000_000)
     tokenizer = CharTokenizer(sorted(set(text) - {MASK}) + [MASK])
-    train, _ = _split(torch.tensor(tokenizer.encode(text)), config.block_size)
+    train, _ = split_ids(torch.tensor(tokenizer.encode(text)), config.block_size)
     torch.manual_seed(config.seed)
     model = BertForMaskedLM(BertConfig(
         vocab_size=tokenizer.vocab_size, hidden_size=config.n_embd, num_hidden_layers=config.n_layer,
         num_attention_heads=config.n_head, intermediate_size=4 * config.n_embd,
         max_position_embeddings=config.block_size, hidden_dropout_prob=config.dropout,
         attention_probs_dropout_prob=config.dropout, pad_token_id=None)).train()
-    optimizer = _optimizer(model, config)
+    optimizer = make_optimizer(model, config)
     generator = torch.Generator().manual_seed(config.seed)
     tracker = Progress(progress, steps)
     result = MaskedLM(model, tokenizer, config)
     for step in range(1, steps + 1):
         for group in optimizer.param_groups:
             group["lr"] = learning_rate(step - 1, steps, config)
-        x, _ = _batch(train, config, generator, torch.device("cpu"))
+        x, _ = sample_batch(train, config, generator, torch.device("cpu"))
         inputs, labels = mask_tokens(x, result.mask_id, tokenizer.vocab_size, generator)
         logits = model(input_ids=inputs).logits
         loss = F.cross_entropy(logits.view(-1, logits.size(-1)), labels.view(-1), ignore_index=-100)

@@ -17,7 +17,7 @@ from core.jobs.progress import Progress, ProgressCallback
 from core.lm.char_tokenizer import CharTokenizer
 from core.lm.config import LMConfig
 from core.lm.model import build_model
-from core.lm.train import _optimizer, learning_rate
+from core.lm.train import learning_rate, make_optimizer
 from core.lm.trained import TrainedLM
 
 TASKS = ("copy", "reverse", "sort", "induction")
@@ -56,7 +56,7 @@ def train_toy(task: str, *, length: int = 8, steps: int = 400, config: LMConfig 
                                  learning_rate=3e-3, warmup_steps=20)).validate()
     require(2 * length + 1 <= config.block_size, "The task's sequences are longer than the model's context.")
     model = build_model(config, len(SYMBOLS) + 1).train()
-    optimizer = _optimizer(model, config)
+    optimizer = make_optimizer(model, config)
     generator = torch.Generator().manual_seed(config.seed)
     tracker = Progress(progress, steps)
     history = []

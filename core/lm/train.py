@@ -28,7 +28,7 @@ SAMPLE_TOKENS = 160
 PROBE_TOKENS = 48
 
 
-def _text_of(text_or_corpus: str, max_chars: int | None) -> tuple[str, str]:
+def text_of(text_or_corpus: str, max_chars: int | None) -> tuple[str, str]:
     """(text, corpus name): a corpus name is looked up, anything else is the text itself."""
     try:
         corpus = get_corpus(text_or_corpus)
@@ -41,7 +41,7 @@ def _text_of(text_or_corpus: str, max_chars: int | None) -> tuple[str, str]:
     return text, name
 
 
-def _split(ids: torch.Tensor, block_size: int) -> tuple[torch.Tensor, torch.Tensor]:
+def split_ids(ids: torch.Tensor, block_size: int) -> tuple[torch.Tensor, torch.Tensor]:
     """90% to train, the last 10% to validate; a text too short to hold out validates on itself."""
     need = block_size + 1
     require(len(ids) > need, f"The text has {len(ids)} tokens; training with a context of {block_size} needs more "
@@ -52,7 +52,7 @@ def _split(ids: torch.Tensor, block_size: int) -> tuple[torch.Tensor, torch.Tens
     return ids[:cut], ids[cut:]
 
 
-def _batch(data: torch.Tensor, config: LMConfig, generator: torch.Generator, device: torch.device):
+def sample_batch(data: torch.Tensor, config: LMConfig, generator: torch.Generator, device: torch.device):
     starts = torch.randint(len(data) - config.block_size - 1, (config.batch_size,), generator=generator)
     x = torch.stack([data[s:s + config.block_size] for s in starts])
     y = torch.stack([data[s + 1:s + config.block_size + 1] for s in starts])
@@ -69,7 +69,7 @@ def evaluate(model, data: torch.Tensor, config: LMConfig, device: torch.device, 
     """Mean loss on `eval_batches` fixed batches (the same every time: curves are comparable)."""
     model.eval()
     generator = torch.Generator().manual_seed(seed)
-    losses = [_loss(model, *_batch(data, config, generator, device)).item() for _ in range(config.eval_batches)]
+    losses = [_loss(model, *sample_batch(data, config, generator, device)).item() for _ in range(config.eval_batches)]
     model.train()
     return sum(losses) / len(losses)
 
@@ -83,7 +83,7 @@ def learning_rate(step: int, steps: int, config: LMConfig) -> float:
     return floor + (config.learning_rate - floor) * 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
 
 
-def _optimizer(model, config: LMConfig) -> torch.optim.Optimizer:
+def make_optimizer(model, config: LMConfig) -> torch.optim.Optimizer:
     matrices = [p for p in model.parameters() if p.dim() >= 2]
     others = [p for p in model.parameters() if p.dim() < 2]
     return torch.optim.AdamW([{"params": matrices, "weight_decay": config.weight_decay},
@@ -96,16 +96,16 @@ def train_lm(text_or_corpus: str, tokenizer, config: LMConfig, *, steps: int, de
     config.validate()
     require(isinstance(steps, int) and steps > 0, f"steps must be a positive whole number, not {steps!r}.")
     device = pick_device(device)
-    text, corpus = _text_of(text_or_corpus, max_chars)
+    text, corpus = text_of(text_or_corpus, max_chars)
     tokenizer = CharTokenizer.from_text(text) if tokenizer == "char" else tokenizer
     if isinstance(tokenizer, str):
         raise InvalidSetting(f"tokenizer must be 'char' or a trained tokenizer, not {tokenizer!r}.")
     ids = torch.tensor(tokenizer.encode(text), dtype=torch.long)
-    train, val = _split(ids, config.block_size)
+    train, val = split_ids(ids, config.block_size)
     config.check_fits(tokenizer.vocab_size)
     model = build_model(config, tokenizer.vocab_size).to(device)
     model.train()
-    optimizer = _optimizer(model, config)
+    optimizer = make_optimizer(model, config)
     generator = torch.Generator().manual_seed(config.seed)
     probe = val[:min(PROBE_TOKENS, config.block_size)]
     result = TrainedLM(model, tokenizer, config, probe_text=tokenizer.decode(probe.tolist()), corpus=corpus)
@@ -115,7 +115,7 @@ def train_lm(text_or_corpus: str, tokenizer, config: LMConfig, *, steps: int, de
         lr = learning_rate(step - 1, steps, config)
         for group in optimizer.param_groups:
             group["lr"] = lr
-        loss = _loss(model, *_batch(train, config, generator, device))
+        loss = _loss(model, *sample_batch(train, config, generator, device))
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)

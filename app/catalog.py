@@ -18,23 +18,24 @@ class PageInfo:
     icon: str  # a Material Symbols name, served with Streamlit's own static files (offline)
     url_path: str
     teaches: str  # one sentence for the home page
+    state_prefix: str  # the page's widget keys start with it; they are mirrored in the URL
 
 
 PAGES: tuple[PageInfo, ...] = (
     PageInfo("views/tokenizers.py", "Tokenizers", ":material/segment:", "tokenizers",
-             "BPE, byte-level BPE, WordPiece and Unigram trained on demand: splits, merges, efficiency."),
+             "BPE, byte-level BPE, WordPiece and Unigram trained on demand: splits, merges, efficiency.", "tok_"),
     PageInfo("views/embeddings.py", "Word embeddings", ":material/scatter_plot:", "embeddings",
-             "word2vec, GloVe, fastText and SVD vectors: analogies, neighbours, projections."),
+             "word2vec, GloVe, fastText and SVD vectors: analogies, neighbours, projections.", "emb_"),
     PageInfo("views/attention.py", "Language model & attention", ":material/hub:", "attention",
-             "A tiny transformer trained on demand: every layer and head, head statistics, ablation."),
+             "A tiny transformer trained on demand: every layer and head, head statistics, ablation.", "lm_"),
     PageInfo("views/decoding.py", "Decoding", ":material/account_tree:", "decoding",
-             "Greedy, beam search and top-k / top-p / temperature sampling, step by step."),
+             "Greedy, beam search and top-k / top-p / temperature sampling, step by step.", "dec_"),
     PageInfo("views/memory.py", "KV cache & memory", ":material/memory:", "memory",
-             "What a KV cache costs, predicted and measured; MHA, GQA and MQA."),
+             "What a KV cache costs, predicted and measured; MHA, GQA and MQA.", "mem_"),
     PageInfo("views/metrics.py", "Metrics", ":material/rule:", "metrics",
-             "BLEU and ROUGE down to the matched n-grams; perplexity token by token."),
+             "BLEU and ROUGE down to the matched n-grams; perplexity token by token.", "met_"),
     PageInfo("views/anatomy.py", "Transformer anatomy", ":material/biotech:", "anatomy",
-             "Positional encodings, norms, activations and FlashAttention, trained and measured."),
+             "Positional encodings, norms, activations and FlashAttention, trained and measured.", "an_"),
 )
 
 

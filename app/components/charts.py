@@ -2,17 +2,31 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Any, Sequence
 
 import plotly.graph_objects as go
+import streamlit as st
+
+from app.components.presenter import chart_font_size
 
 TEMPLATE = "plotly_white"
 COLORS = ("#4f46e5", "#f59e0b", "#10b981", "#ef4444", "#0ea5e9", "#a855f7", "#f97316", "#84cc16")
+EXPORT_FORMATS = ("png", "svg")
+EXPORT_FORMAT_KEY = "chart_export_format"  # the sidebar's choice
+
+
+def export_config() -> dict[str, Any]:
+    """Plotly's own download button, rendered in the browser (offline): PNG at 3x for crisp slides,
+    or SVG, as chosen in the sidebar."""
+    fmt = st.session_state.get(EXPORT_FORMAT_KEY, "png")
+    return {"displaylogo": False, "toImageButtonOptions": {"format": fmt, "scale": 3 if fmt == "png" else 1,
+                                                           "filename": "nlp-playground-chart"}}
 
 
 def style(fig: go.Figure, *, height: int = 380, title: str | None = None) -> go.Figure:
     fig.update_layout(template=TEMPLATE, height=height, margin=dict(l=10, r=10, t=40 if title else 10, b=10),
-                      title=title, legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0))
+                      title=title, legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0),
+                      font=dict(size=chart_font_size()))
     return fig
 
 

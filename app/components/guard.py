@@ -26,3 +26,15 @@ def user_errors(what: str = "") -> Iterator[None]:
     except Exception:
         log.exception("unexpected error %s", what)
         st.error("Something went wrong here. It was logged; try other settings.", icon=":material/error:")
+
+
+class PageEnd(BaseException):
+    """Raised by `end_page`; the entry file catches it. A BaseException so that `user_errors`
+    and other `except Exception` blocks let it pass, as they let `st.stop` pass."""
+
+
+def end_page() -> None:
+    """Stop drawing this page here (nothing trained yet, say), like `st.stop()`, but letting the
+    entry file finish its own work afterwards (the URL's settings, the sidebar), which `st.stop()`
+    would cut off."""
+    raise PageEnd

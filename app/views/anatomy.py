@@ -19,6 +19,8 @@ from core.anatomy.activations import activation_curves
 from core.lm.config import LMConfig
 from core.memory import kv_cache_bytes
 
+chart_config = charts.export_config()  # the download button's format (sidebar)
+
 st.title("Transformer anatomy")
 st.caption("The parts inside a transformer block, each computed here and then swapped one at a time in a tiny "
            "model trained on the same data, budget and seed: what the part changes is measured, not asserted.")
@@ -44,7 +46,7 @@ with flash:
         current = steps[step]
         left, right = st.columns(2)
         left.plotly_chart(charts.style(px.imshow(tiles, labels=dict(x="key block", y="query block"), zmin=0, zmax=1,
-                                                 color_continuous_scale="Blues"), height=340), key="an_tiles")
+                                                 color_continuous_scale="Blues"), height=340), key="an_tiles", config=chart_config)
         if current.skipped:
             right.info("Above the causal diagonal: every score is masked, so the tile is never computed.")
         else:
@@ -56,11 +58,11 @@ with flash:
     st.plotly_chart(charts.style(px.line(traffic, x="sequence length", y=["standard_extra_memory", "flash_extra_memory"],
                                          log_x=True, log_y=True, labels={"value": "bytes (fp16, one head)"},
                                          title="Extra memory: the n x n score matrix vs two numbers per row"),
-                                 height=320), key="an_memory")
+                                 height=320), key="an_memory", config=chart_config)
     st.plotly_chart(charts.style(px.line(traffic, x="sequence length", y=["standard", "flash"], log_x=True, log_y=True,
                                          labels={"value": "bytes moved to and from HBM"},
                                          title="Memory traffic (FlashAttention paper, Theorem 2; head size 64, 100 KB SRAM)"),
-                                 height=320), key="an_traffic")
+                                 height=320), key="an_traffic", config=chart_config)
 
 with positions:
     a, b = st.columns(2)
@@ -70,22 +72,22 @@ with positions:
     left, right = st.columns(2)
     left.plotly_chart(charts.style(px.imshow(table, labels=dict(x="dimension", y="position"), aspect="auto",
                                              color_continuous_scale="RdBu", title="Sinusoidal encodings"), height=360),
-                      key="an_sin")
+                      key="an_sin", config=chart_config)
     unit = table / np.linalg.norm(table, axis=1, keepdims=True)
     right.plotly_chart(charts.style(px.imshow(unit @ unit.T, labels=dict(x="position j", y="position i"),
                                               color_continuous_scale="Viridis",
                                               title="Similarity of position i to j: a function of i - j"), height=360),
-                       key="an_sin_sim")
+                       key="an_sin_sim", config=chart_config)
     generator = torch.Generator().manual_seed(0)
     query, key = torch.randn(1, d_pos, generator=generator), torch.randn(1, d_pos, generator=generator)
     offsets = np.arange(n_pos)
     scores = [float(rope(query, torch.tensor([o])) @ rope(key, torch.tensor([0])).T) for o in offsets]
     left.plotly_chart(charts.style(px.line(x=offsets, y=scores, labels={"x": "distance", "y": "q . k"},
                                            title="RoPE: a score depends only on the distance"), height=320),
-                      key="an_rope")
+                      key="an_rope", config=chart_config)
     right.plotly_chart(charts.style(px.imshow(alibi_bias(16, 4)[0].numpy(), color_continuous_scale="Reds_r",
                                               title="ALiBi: a bias that grows with distance (head 1 of 4)"),
-                                    height=320), key="an_alibi")
+                                    height=320), key="an_alibi", config=chart_config)
     st.divider()
     results = run_experiment("positions")
     if results:
@@ -97,13 +99,13 @@ with positions:
         left.plotly_chart(charts.style(charts.lines(by_context, x_title="evaluated context / trained context",
                                                     y_title="validation loss"), height=340,
                                        title=f"Extrapolation: trained on {trained_context} characters"),
-                          key="an_extrapolation")
+                          key="an_extrapolation", config=chart_config)
         per_position = {r.label: (range(len(r.position_losses)), r.position_losses) for r in results}
         figure = charts.lines(per_position, x_title="position in the window", y_title="loss at that position")
         figure.add_vline(x=trained_context - 0.5, line_dash="dot", annotation_text="trained context")
         right.plotly_chart(charts.style(figure, height=340, title="Loss by position, windows 4x the trained length"),
-                           key="an_per_position")
-        st.plotly_chart(validation_curves(results), key="an_positions_curves")
+                           key="an_per_position", config=chart_config)
+        st.plotly_chart(validation_curves(results), key="an_positions_curves", config=chart_config)
         st.caption("A learned table has nothing trained beyond the training context (its rows there are still "
                    "random); sinusoids and rotations were never seen at those angles; ALiBi only ever sees "
                    "distances, and a longer window just adds more distant keys it already discounts.")
@@ -119,8 +121,8 @@ with norms:
         gradients = {r.label: (range(1, len(r.init_grad_norms) + 1), r.init_grad_norms) for r in results}
         left.plotly_chart(charts.style(charts.lines(gradients, x_title="layer (1 = nearest the input)",
                                                     y_title="gradient norm"), height=340,
-                                       title="Gradient norm per layer at initialisation"), key="an_norm_grads")
-        right.plotly_chart(training_curves(results), key="an_norm_curves")
+                                       title="Gradient norm per layer at initialisation"), key="an_norm_grads", config=chart_config)
+        right.plotly_chart(training_curves(results), key="an_norm_curves", config=chart_config)
         st.caption("At initialisation Post-Norm's gradients grow toward the output layers, so one learning rate "
                    "fits no layer and, without a warm-up, training stalls; Pre-Norm keeps an identity path from "
                    "the loss to every layer.")
@@ -132,17 +134,17 @@ with activations:
     left, right = st.columns(2)
     left.plotly_chart(charts.style(charts.lines({name: (x, value) for name, (value, _) in curves.items()},
                                                 x_title="x", y_title="f(x)"), height=340, title="Activations"),
-                      key="an_act_values")
+                      key="an_act_values", config=chart_config)
     right.plotly_chart(charts.style(charts.lines({name: (x, slope) for name, (_, slope) in curves.items()},
                                                  x_title="x", y_title="f'(x)"), height=340,
-                                    title="Derivatives (by autograd)"), key="an_act_slopes")
+                                    title="Derivatives (by autograd)"), key="an_act_slopes", config=chart_config)
     st.caption("ReLU's gradient is 0 or 1; GELU and Swish are smooth and let a little negative signal through; "
                "a gated unit multiplies two projections, so its output can grow quadratically. Gated MLPs "
                "here are 8/3 wide instead of 4x, so every variant has the same number of parameters.")
     results = run_experiment("activations")
     if results:
         st.dataframe(summary(results), hide_index=True, width="stretch")
-        st.plotly_chart(validation_curves(results), key="an_act_curves")
+        st.plotly_chart(validation_curves(results), key="an_act_curves", config=chart_config)
 
 with variants:
     a, b, c = st.columns(3)
@@ -167,4 +169,4 @@ with variants:
 
         st.dataframe(summary(results, **{"KV cache per sequence (KB, fp32)": cache_kb}), hide_index=True,
                      width="stretch")
-        st.plotly_chart(validation_curves(results), key="an_variant_curves")
+        st.plotly_chart(validation_curves(results), key="an_variant_curves", config=chart_config)

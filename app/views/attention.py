@@ -9,7 +9,7 @@ import streamlit as st
 
 from app.cache import ablation, head_table, trained_tokenizer_choices
 from app.components import charts
-from app.components.guard import user_errors
+from app.components.guard import end_page, user_errors
 from app.components.steps import step_slider
 from app.components.html import show_html
 from app.components.tokens import surprisal_html
@@ -18,6 +18,8 @@ from core.corpora import shipped_corpora
 from core.lm.external import load_pretrained
 from core.lm.jobs import DEFAULT_STEPS, lm_spec, mlm_spec, toy_spec
 from core.lm.toy import TASKS
+
+chart_config = charts.export_config()  # the download button's format (sidebar)
 
 st.title("Language model & attention")
 st.caption("A small decoder-only transformer (the `transformers` library's own Llama or GPT-2 classes) "
@@ -55,7 +57,7 @@ if saved.strip():
 else:
     lm = trained(spec, key="lm_train", label="Train the model")
 if lm is None:
-    st.stop()
+    end_page()
 
 tabs = st.tabs(["Training", "Attention", "Head statistics", "Heads forming", "Causal vs bidirectional",
                 "Toy tasks", "Surprise"])
@@ -76,7 +78,7 @@ with tabs[0]:
         if "val_loss" in history:
             val = history.dropna(subset=["val_loss"])
             series["validation"] = (val["step"], val["val_loss"])
-        st.plotly_chart(charts.lines(series, x_title="step", y_title="loss (nats per token)"), key="lm_curves")
+        st.plotly_chart(charts.lines(series, x_title="step", y_title="loss (nats per token)"), key="lm_curves", config=chart_config)
         st.markdown("**Samples as it learned** (temperature 0.8, the same prompt each time)")
         for sample in lm.samples:
             st.text(f"step {sample['step']}:\n{sample['text']}")
@@ -92,15 +94,15 @@ with tabs[1]:
         head = pick_head.select_slider("Head", list(range(lm.config.n_head)), key="lm_head")
         left, right = st.columns(2)
         left.plotly_chart(charts.attention_heatmap(attention[layer, head], tokens, title=f"layer {layer}, head {head}"),
-                          key="lm_heatmap")
+                          key="lm_heatmap", config=chart_config)
         focus = right.selectbox("Isolate a query token", ["all"] + [f"{i}: {t!r}" for i, t in enumerate(tokens)],
                                 key="lm_focus")
         right.plotly_chart(charts.head_view(attention[layer, head], tokens,
                                             focus=None if focus == "all" else int(focus.split(":")[0])),
-                           key="lm_headview")
+                           key="lm_headview", config=chart_config)
         st.markdown("**Model view**: every layer and head. Click a thumbnail to open it above.")
         event = st.plotly_chart(charts.model_view(attention), key="lm_modelview", on_select="rerun",
-                                selection_mode="points")
+                                selection_mode="points", config=chart_config)
         points = (event or {}).get("selection", {}).get("points", []) if event else []
         if points:
             index = points[0].get("curve_number", 0)
@@ -120,14 +122,14 @@ with tabs[2]:
             delta = ablation(lm, spec.key, probe)
             fig = px.imshow(delta, labels=dict(x="head", y="layer", color="loss increase"),
                             color_continuous_scale="Reds", text_auto=".3f")
-            st.plotly_chart(charts.style(fig, height=320), key="lm_ablation_chart")
+            st.plotly_chart(charts.style(fig, height=320), key="lm_ablation_chart", config=chart_config)
 
 with tabs[3]:
     if lm.snapshots:
         index = step_slider("Snapshot", len(lm.snapshots), key="lm_snapshot")
         snapshot = lm.snapshots[index]
         st.caption(f"Attention on the held-out probe text at step {snapshot['step']}.")
-        st.plotly_chart(charts.model_view(snapshot["attention"].astype(np.float32)), key="lm_snapshot_chart")
+        st.plotly_chart(charts.model_view(snapshot["attention"].astype(np.float32)), key="lm_snapshot_chart", config=chart_config)
 
 with tabs[4]:
     st.markdown("A **causal** model may only look back; a **masked** (BERT-style) model sees both sides. "
@@ -140,9 +142,9 @@ with tabs[4]:
             masked_tokens, bidirectional = masked.attention(sentence)
             left, right = st.columns(2)
             left.plotly_chart(charts.attention_heatmap(causal[-1].mean(0), causal_tokens, title="causal (last layer, mean of heads)"),
-                              key="lm_causal")
+                              key="lm_causal", config=chart_config)
             right.plotly_chart(charts.attention_heatmap(bidirectional[-1].mean(0), masked_tokens,
-                                                        title="bidirectional (last layer, mean of heads)"), key="lm_bidir")
+                                                        title="bidirectional (last layer, mean of heads)"), key="lm_bidir", config=chart_config)
         blanks = st.text_input("Fill in the blanks (_)", "To be or not to b_", key="lm_fill")
         with user_errors():
             for i, options in enumerate(masked.fill(blanks)):
@@ -160,7 +162,7 @@ with tabs[5]:
             for head in range(toy.lm.config.n_head):
                 column.plotly_chart(charts.attention_heatmap(attention[layer, head], tokens, height=320,
                                                              title=f"layer {layer} head {head}"),
-                                    key=f"lm_toy_{layer}_{head}")
+                                    key=f"lm_toy_{layer}_{head}", config=chart_config)
         delta = ablation(toy.lm, f"toy-{task}", toy.example)
         st.caption("Loss increase when each head is switched off: the head that solves the task stands out.")
         st.dataframe(pd.DataFrame(delta, columns=[f"head {h}" for h in range(delta.shape[1])]), width="stretch")

@@ -8,12 +8,14 @@ import streamlit as st
 
 from app.cache import method_comparison, trained_lm_choices
 from app.components import charts
-from app.components.guard import user_errors
+from app.components.guard import end_page, user_errors
 from app.components.steps import step_slider
 from app.components.html import show_html
 from app.components.tokens import probability_html
 from app.components.training import trained
 from core.decoding import SamplingSettings, beam_search, greedy, sample, stages
+
+chart_config = charts.export_config()  # the download button's format (sidebar)
 
 st.title("Decoding")
 st.caption("The same trained model, continued four ways. Greedy takes the likeliest token; beam search keeps "
@@ -23,7 +25,7 @@ choices = trained_lm_choices()
 label = st.selectbox("Model", list(choices), key="dec_model", help="Train more on the Language model page.")
 lm = trained(choices[label], key="dec_train", label="Train the default model (about a minute)")
 if lm is None:
-    st.stop()
+    end_page()
 
 
 def text_of(token_id: int) -> str:
@@ -74,7 +76,7 @@ with user_errors():
     if method == "beam search":
         st.subheader("Beam tree")
         upto = step_slider("Show steps up to", len(result.trace), key="dec_tree_step")
-        st.plotly_chart(charts.beam_tree(result.trace, text_of, upto=upto), key="dec_tree")
+        st.plotly_chart(charts.beam_tree(result.trace, text_of, upto=upto), key="dec_tree", config=chart_config)
         st.dataframe(pd.DataFrame([{"rank": i + 1, "text": lm.tokenizer.decode(seq[len(ids):]), "score": score}
                                    for i, (seq, score) in enumerate(zip(result.sequences, result.scores))]),
                      hide_index=True, width="stretch")
@@ -87,7 +89,7 @@ with user_errors():
         columns = st.columns(len(trace.distributions))
         for column, (name, probs) in zip(columns, trace.distributions):
             column.plotly_chart(charts.distribution_bars(shown, probs, chosen=chosen, height=260, title=name),
-                                key=f"dec_stage_{name}")
+                                key=f"dec_stage_{name}", config=chart_config)
         st.caption(f"Entropy of the final distribution: {trace.entropy:.3f} nats. Red: the sampled token.")
 
     st.subheader("Temperature reshapes the next-token distribution")
@@ -98,7 +100,7 @@ with user_errors():
     order = np.argsort(-probs)[:30]
     entropy = float(-(probs * np.log(np.clip(probs, 1e-30, None))).sum())
     st.plotly_chart(charts.distribution_bars([text_of(int(i)) for i in order], probs[order],
-                                             title=f"entropy {entropy:.3f} nats"), key="dec_live")
+                                             title=f"entropy {entropy:.3f} nats"), key="dec_live", config=chart_config)
     draws = np.random.default_rng(0).choice(len(probs), size=500, p=probs / probs.sum())
     counts = pd.Series([text_of(int(t)) for t in draws]).value_counts().head(20)
     st.caption("500 seeded draws at this temperature: how often each next token came out.")

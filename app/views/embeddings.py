@@ -10,7 +10,7 @@ import streamlit as st
 
 from app.cache import book_neighbours, cooccurrence_heatmap, embedding_evaluation, projection, warm_umap
 from app.components import charts
-from app.components.guard import user_errors
+from app.components.guard import end_page, user_errors
 from app.components.html import escape, show_html
 from app.components.tokens import STYLE
 from app.components.training import trained, trained_all
@@ -21,6 +21,8 @@ from core.embeddings.fasttext import FastTextVectors
 from core.embeddings.jobs import MODELS, embedding_spec
 from core.embeddings.sampling import huffman_codes, keep_probability, negative_distribution
 from core.embeddings.text import words as tokenize
+
+chart_config = charts.export_config()  # the download button's format (sidebar)
 
 warm_umap()
 st.title("Word embeddings")
@@ -43,7 +45,7 @@ spec = embedding_spec(model, corpus, dim=dim, window=window, min_count=int(min_c
 with user_errors():
     vectors = trained(spec, key="emb_train", label="Train the vectors")
 if vectors is None:
-    st.stop()
+    end_page()
 
 info = vectors.info
 a, b, c = st.columns(3)
@@ -76,7 +78,7 @@ with tabs[0]:
                                axref="x", ayref="y", showarrow=True, arrowhead=3, arrowcolor=color)
         fig.add_scatter(x=points[:, 0], y=points[:, 1], mode="markers+text", text=four, textposition="top center",
                         marker=dict(size=12, color=charts.COLORS[2]))
-        st.plotly_chart(charts.style(fig, height=380), key="emb_parallelogram")
+        st.plotly_chart(charts.style(fig, height=380), key="emb_parallelogram", config=chart_config)
         st.caption("The four words by PCA: a→b and c→answer are the same offset when the analogy holds.")
 
 with tabs[1]:
@@ -107,7 +109,7 @@ with tabs[2]:
             plot = px.scatter_3d if dims == 3 else px.scatter
             fig = plot(frame, **{k: k for k in ["x", "y", "z"][:dims]}, color="category", text="word",
                        hover_name="word")
-            st.plotly_chart(charts.style(fig, height=560), key="emb_projection")
+            st.plotly_chart(charts.style(fig, height=560), key="emb_projection", config=chart_config)
             st.download_button("Projected coordinates (CSV)", frame.to_csv(index=False), file_name="projection.csv",
                                key="emb_dl_coords", icon=":material/download:")
         else:
@@ -120,13 +122,13 @@ with tabs[3]:
               help=f"{analogies['correct']} of {analogies['total']} answerable questions")
     sections = pd.DataFrame(analogies["sections"])
     st.plotly_chart(charts.style(px.bar(sections, x="section", y="accuracy", hover_data=["correct", "total"]),
-                                 height=340), key="emb_sections")
+                                 height=340), key="emb_sections", config=chart_config)
     for name, label in (("wordsim", "WordSim-353"), ("simlex", "SimLex-999")):
         result = evaluation[name]
         pairs = pd.DataFrame(result["pairs"], columns=["word 1", "word 2", "human", "model"])
         st.markdown(f"**{label}**: Spearman ρ = {result['spearman']:.3f}, coverage {result['coverage']:.0%}")
         st.plotly_chart(charts.style(px.scatter(pairs, x="human", y="model", hover_data=["word 1", "word 2"]),
-                                     height=300), key=f"emb_{name}")
+                                     height=300), key=f"emb_{name}", config=chart_config)
 
 with tabs[4]:
     counts = vectors.counts if vectors.counts is not None else np.ones(len(vectors.words))
@@ -138,25 +140,25 @@ with tabs[4]:
     left, right = st.columns(2)
     left.plotly_chart(charts.style(px.line(frame, x="rank", y=["unigram", "unigram^0.75"], log_x=True, log_y=True,
                                            title="Negative sampling: unigram vs unigram^0.75"), height=320),
-                      key="emb_neg")
+                      key="emb_neg", config=chart_config)
     right.plotly_chart(charts.style(px.line(frame, x="rank", y="keep probability (sample=1e-3)", log_x=True,
-                                            title="Subsampling: chance a word is kept"), height=320), key="emb_keep")
+                                            title="Subsampling: chance a word is kept"), height=320), key="emb_keep", config=chart_config)
     codes, _ = huffman_codes(counts[:top])
     left.plotly_chart(charts.style(px.scatter(x=counts[:top], y=[len(c) for c in codes], log_x=True,
                                               labels={"x": "count", "y": "Huffman code length"},
                                               title="Hierarchical softmax: frequent words, short codes"),
-                                   height=320), key="emb_huffman")
+                                   height=320), key="emb_huffman", config=chart_config)
     x = np.linspace(0, 200, 200)
     right.plotly_chart(charts.style(px.line(x=x, y=glove_weight(x), labels={"x": "co-occurrence count", "y": "f(x)"},
                                             title="GloVe weighting f(x) = (x/100)^0.75, capped at 1"), height=320),
-                       key="emb_glove_f")
+                       key="emb_glove_f", config=chart_config)
     chosen_words = st.text_input("Co-occurrence of these words (window 5, 1/distance)", "king queen man woman prince "
                                  "crown throne sword", key="emb_cooc_words")
     known = [w for w in tokenize(chosen_words) if w in vectors.index][:20]
     if len(known) >= 2:
         heat = cooccurrence_heatmap(corpus, int(min_count), tuple(known), 5)
         st.plotly_chart(charts.style(px.imshow(np.log1p(heat), x=known, y=known, color_continuous_scale="Blues",
-                                               labels=dict(color="log(1 + count)")), height=380), key="emb_cooc")
+                                               labels=dict(color="log(1 + count)")), height=380), key="emb_cooc", config=chart_config)
     passage = st.text_area("Which words subsampling drops", "It was the best of times, it was the worst of times, "
                            "it was the age of wisdom, it was the age of foolishness", key="emb_passage")
     keep = keep_probability(counts, 1e-3)
@@ -170,7 +172,7 @@ with tabs[5]:
     if vectors.history:
         history = pd.DataFrame(vectors.history)
         st.plotly_chart(charts.lines({"loss": (history["epoch"], history["loss"])}, x_title="epoch",
-                                     y_title="mean loss per prediction"), key="emb_loss")
+                                     y_title="mean loss per prediction"), key="emb_loss", config=chart_config)
         st.caption("The mean loss of each epoch on its own (gensim's reported loss is cumulative and not comparable).")
     if vectors.snapshots:
         word = st.text_input("Follow the neighbours of", "king", key="emb_drift")
@@ -193,7 +195,7 @@ with tabs[6]:
             coords = project(vecs.unit[[vecs.index[w] for w in shown]], "pca", 2)
             frames.append(pd.DataFrame({"x": coords[:, 0], "y": coords[:, 1], "word": shown, "model": name}))
         fig = px.scatter(pd.concat(frames), x="x", y="y", text="word", facet_col="model")
-        st.plotly_chart(charts.style(fig, height=420), key="emb_side_chart")
+        st.plotly_chart(charts.style(fig, height=420), key="emb_side_chart", config=chart_config)
         scores = [embedding_evaluation(m, s.key) for m, s in zip(models, specs)]
         st.dataframe(pd.DataFrame([{"model": MODELS[name], "analogy accuracy": e["analogies"]["accuracy"],
                                     "WordSim-353 ρ": e["wordsim"]["spearman"], "SimLex-999 ρ": e["simlex"]["spearman"]}

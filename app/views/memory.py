@@ -17,6 +17,8 @@ from core.memory import (BYTES_PER_VALUE, PRESETS, Preset, bytes_per_value, chec
 from core.memory.paging import simulate
 from core.memory.timing import time_per_token
 
+chart_config = charts.export_config()  # the download button's format (sidebar)
+
 GB = 1e9
 
 st.title("KV cache & memory")
@@ -71,7 +73,7 @@ with calculator:
             fig.add_bar(name=f"{part} (training)", y=["training (Adam, mixed precision)"], x=[value / GB], orientation="h")
         fig.update_layout(barmode="stack")
         fig.update_xaxes(title="GB")
-        st.plotly_chart(charts.style(fig, height=260), key="mem_stack")
+        st.plotly_chart(charts.style(fig, height=260), key="mem_stack", config=chart_config)
         lengths = [int(x) for x in sorted({2 ** k for k in range(7, 21)} | {int(context)}) if x <= max(int(context) * 4, 1024)]
         curve = pd.DataFrame({"context": lengths, "KV cache (GB)": [kv_cache_bytes(
             batch=int(batch), seq_len=n, n_layers=preset.n_layers, n_kv_heads=preset.n_kv_heads,
@@ -79,7 +81,7 @@ with calculator:
             sliding_window=int(window) or None) / GB for n in lengths]})
         curve["weights (GB)"] = memory.weights / GB
         st.plotly_chart(charts.style(px.line(curve, x="context", y=["KV cache (GB)", "weights (GB)"], log_x=True),
-                                     height=300), key="mem_curve")
+                                     height=300), key="mem_curve", config=chart_config)
         gpu = st.select_slider("GPU memory (GB)", [16, 24, 40, 48, 80, 141, 192], value=80, key="mem_gpu")
         per_sequence = kv / int(batch)
         st.metric(f"Sequences of {int(context):,} tokens that fit beside the weights",
@@ -107,7 +109,7 @@ with measured:
                    for i, (n, v) in enumerate(zip(result.seq_lens, result.per_step_total))]
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
     fig = px.line(pd.DataFrame(growth), x="cached tokens", y="bytes", color="model", markers=True, symbol="phase")
-    st.plotly_chart(charts.style(fig, height=320), key="mem_growth")
+    st.plotly_chart(charts.style(fig, height=320), key="mem_growth", config=chart_config)
     st.caption("The first point is the prefill: the whole prompt's keys and values written at once. "
                "Each later point is one decoded token.")
 
@@ -116,7 +118,7 @@ with why:
         model = build_model(LMConfig(block_size=256), 65).eval()
         timing = pd.DataFrame(time_per_token(model, lengths=[8, 32, 64, 128, 192, 255]))
         st.plotly_chart(charts.style(px.line(timing, x="length", y=["with cache (ms)", "without cache (ms)"],
-                                             markers=True), height=320), key="mem_timing")
+                                             markers=True), height=320), key="mem_timing", config=chart_config)
         st.caption("Without a cache each new token re-processes the whole prefix, so generating n tokens costs "
                    "O(n^2) work; with it each step costs O(n) attention over cached keys.")
 
@@ -140,7 +142,7 @@ with paged:
         grid = [[owner.get(r * width + col, -1) for col in range(width)] for r in range((len(owner) + width - 1) // width)]
         fig = px.imshow(grid, color_continuous_scale="Turbo", zmin=-1, zmax=len(sim.lengths) - 1,
                         labels=dict(color="request"), aspect="auto")
-        st.plotly_chart(charts.style(fig, height=300), key="mem_blocks")
+        st.plotly_chart(charts.style(fig, height=300), key="mem_blocks", config=chart_config)
         st.caption("Physical blocks coloured by the request that owns them: requests grow token by token, so their "
                    "blocks interleave; each keeps a block table mapping its logical blocks to these.")
         st.dataframe(pd.DataFrame({"request": range(len(sim.lengths)), "tokens": sim.lengths,

@@ -8,7 +8,7 @@ import streamlit as st
 
 from app.cache import language_costs
 from app.components import charts
-from app.components.guard import user_errors
+from app.components.guard import end_page, user_errors
 from app.components.tokens import show_chips, visible
 from app.components.training import trained, trained_all
 from core.corpora import shipped_corpora
@@ -17,6 +17,8 @@ from core.tokenizers.analysis import at_step, merge_count, text_stats
 from core.tokenizers.external import from_json_bytes, from_pretrained
 from core.tokenizers.jobs import ALGORITHMS, default_spec, sweep_spec
 from core.tokenizers.pretokenize import to_byte_chars
+
+chart_config = charts.export_config()  # the download button's format (sidebar)
 
 NAMES = {"bpe": "BPE (characters, </w>)", "byte_bpe": "Byte-level BPE (GPT-2)", "wordpiece": "WordPiece (BERT)",
          "unigram": "Unigram (sentencepiece)"}
@@ -60,7 +62,7 @@ specs = [default_spec(a, corpus, vocab_size, normalization="nfkc" if nfkc else N
 tokenizers = trained_all(specs, key="tok_train", label="Train the four tokenizers",
                          labels=[NAMES[a] for a in ALGORITHMS])
 if tokenizers is None:
-    st.stop()
+    end_page()
 by_name = dict(zip(ALGORITHMS, tokenizers))
 
 split_tab, replay_tab, efficiency_tab, lattice_tab, bytes_tab, io_tab = st.tabs(
@@ -105,7 +107,7 @@ with efficiency_tab:
         frame = pd.DataFrame(sweep["rows"])
         series = {NAMES[a]: (g["vocab_size"], g["chars_per_token"]) for a, g in frame.groupby("algorithm")}
         st.plotly_chart(charts.lines(series, x_title="vocabulary size", y_title="characters per token (held-out)",
-                                     log_x=True), key="tok_sweep_chart")
+                                     log_x=True), key="tok_sweep_chart", config=chart_config)
     st.subheader("The same declaration in 78 languages")
     st.caption("Byte-level BPE trained on English books alone vs on the UDHR in every language. "
                "Chinese characters are 3 bytes each: an English-only tokenizer pays up to 3 tokens per character.")
@@ -122,7 +124,7 @@ with efficiency_tab:
         data = pd.concat(frames).sort_values("tokens_per_char")
         fig = px.bar(data, x="language", y="tokens_per_char", color="trained on", barmode="group",
                      hover_data=["script", "bytes_per_char", "tokens"], template=charts.TEMPLATE, height=460)
-        st.plotly_chart(charts.style(fig, height=460), key="tok_lang_chart")
+        st.plotly_chart(charts.style(fig, height=460), key="tok_lang_chart", config=chart_config)
 
 with lattice_tab:
     unigram: Unigram = by_name["unigram"]
@@ -136,7 +138,7 @@ with lattice_tab:
             for piece in path:
                 spans.add((pos, pos + len(piece)))
                 pos += len(piece)
-            st.plotly_chart(charts.lattice(marked, edges, spans), key="tok_lattice_chart")
+            st.plotly_chart(charts.lattice(marked, edges, spans), key="tok_lattice_chart", config=chart_config)
             st.markdown("**n-best segmentations** (probability among all segmentations)")
             st.dataframe(pd.DataFrame([{"segmentation": " | ".join(p), "probability": prob} for p, prob in best]),
                          hide_index=True, width="stretch")

@@ -19,6 +19,15 @@ from app.components.guard import PageEnd
 from core.settings import ASSETS_DIR
 
 log = logging.getLogger("nlp_playground.app")
+if not logging.getLogger("core").handlers:  # training jobs started, loaded, failed: in the server's log
+    _handler = logging.StreamHandler()
+    _handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.getLogger("core").addHandler(_handler)
+    logging.getLogger("core").setLevel(logging.INFO)
+    # settings restored from a link are put in the session before their widgets exist, on purpose:
+    # Streamlit would log a warning with a stack for each one
+    logging.getLogger("streamlit.elements.lib.policies").addFilter(
+        lambda record: "had its value set via the Session State API" not in record.getMessage())
 ICON = ASSETS_DIR / "app" / "icon.png"  # a local file: a Material icon here would be fetched from Google
 
 st.set_page_config(page_title="NLP Playground", page_icon=str(ICON), layout="wide",

@@ -16,7 +16,7 @@ import streamlit as st
 from app.cache import manager
 from core.jobs import Job, JobSpec, JobState
 
-REFRESH_S = 0.5
+REFRESH_S = 1.0  # a progress bar needs no more; each refresh costs the server CPU that training wants
 ENDED = (JobState.FAILED, JobState.CANCELLED)
 
 

@@ -181,18 +181,24 @@ class JobManager:
             with self.store.lock(job.spec, should_stop=lambda: job.cancel_requested) as locked:
                 loaded = self.store.load(job.spec) if locked else None
                 if loaded is not None:  # another process trained it while we waited
+                    log.info("loaded %s (%s), trained by another process", job.spec.label, job.spec.key)
                     job.from_cache = True
                     job._finish(JobState.DONE, result=kind.load(*loaded))
                     return
                 started = time.perf_counter()
+                log.info("training %s (%s) on %s", job.spec.label, job.spec.key, self.device)
                 result = kind.train(job.spec, job.on_progress, self.device)
                 self._save(job, kind, result, time.perf_counter() - started)
+                log.info("trained %s (%s) in %.1f s", job.spec.label, job.spec.key, time.perf_counter() - started)
                 job._finish(JobState.DONE, result=result)
         except (JobCancelled, TimeoutError):
+            log.info("cancelled %s (%s)", job.spec.label, job.spec.key)
             job._finish(JobState.CANCELLED, error="Training was cancelled.")
         except PlaygroundError as err:
+            log.warning("%s (%s) refused: %s", job.spec.label, job.spec.key, err)
             job._finish(JobState.FAILED, error=str(err))
         except torch.OutOfMemoryError:
+            log.warning("%s (%s) ran out of %s memory", job.spec.label, job.spec.key, self.device)
             job._finish(JobState.FAILED, error=(
                 f"The model did not fit in {self.device.type.upper()} memory. Choose a smaller model, "
                 "batch or context, or train on the CPU (NLP_PLAYGROUND_DEVICE=cpu)."))

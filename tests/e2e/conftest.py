@@ -24,19 +24,22 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_server(cache: Path, port: int, extra_env: dict | None = None) -> subprocess.Popen:
+def start_server(cache: Path, port: int, extra_env: dict | None = None, log: Path | None = None) -> subprocess.Popen:
+    """A real server on loopback; its stderr goes to `log` when given (a pipe nobody reads could
+    fill up and stall a long-running server), else to a pipe read if it dies at start."""
     env = {**os.environ, settings.ENV_CACHE_DIR: str(cache), **(extra_env or {})}
+    stderr = open(log, "w") if log is not None else subprocess.PIPE
     return subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app/streamlit_app.py", "--server.port", str(port),
          "--server.address", "127.0.0.1"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=stderr, text=True)
 
 
 def wait_healthy(url: str, process: subprocess.Popen, timeout: float = 90) -> None:
     deadline = time.time() + timeout
     while time.time() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"server exited: {process.stderr.read()}")
+            raise RuntimeError(f"server exited: {process.stderr.read() if process.stderr else process.returncode}")
         try:
             with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
                 if response.read() == b"ok":

@@ -53,7 +53,7 @@ def embedding_spec(model: str = "cbow", corpus: str = "gutenberg", **settings: A
 
 
 register(JobKind(
-    name="embeddings", version=1,
+    name="embeddings", version=2,  # 2: a 2^20 int32 negative-sampling table
     train=lambda spec, progress, device: train_model(spec.corpus, spec.settings, progress,
                                                      None if device.type == "cpu" else device),
     dump=lambda vectors: vectors.to_artifact(), load=WordVectors.from_artifact,

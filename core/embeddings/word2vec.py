@@ -45,7 +45,7 @@ class _Weights:
         self.w_in = ((np.random.default_rng(seed).random((vocab, dim), dtype=np.float32) - 0.5) / dim)
         self.hierarchical = objective == "hierarchical"
         self.w_out = np.zeros((vocab - 1 if self.hierarchical else vocab, dim), dtype=np.float32)
-        self.table = negative_table(counts) if not self.hierarchical else np.zeros(1, dtype=np.int64)
+        self.table = negative_table(counts) if not self.hierarchical else np.zeros(1, dtype=np.int32)
         if self.hierarchical:
             codes, points = huffman_codes(counts)
             depth = max(len(c) for c in codes)
@@ -136,7 +136,7 @@ def _torch_epoch(corpus, weights, keep, arch, window, negative, lr_at, seed, rep
     per_row = 2 if arch == "skipgram" else 2 / (2 * window)  # a CBOW example updates up to 2 x window rows
     batch = int(np.clip(per_row * len(corpus.vocab.words), 64, 16384))
     w_in, w_out = torch.from_numpy(weights.w_in).to(device), torch.from_numpy(weights.w_out).to(device)
-    table = torch.from_numpy(weights.table).to(device)
+    table = torch.from_numpy(weights.table).to(device).long()
     paths = [torch.from_numpy(a).to(device) for a in (weights.points, weights.codes, weights.lengths)]
     rng, generator = np.random.default_rng(seed), torch.Generator(device=device).manual_seed(seed)
     sentence_of = np.repeat(np.arange(len(corpus.sentence_starts) - 1), np.diff(corpus.sentence_starts))

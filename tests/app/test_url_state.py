@@ -9,7 +9,7 @@ from app.catalog import available_pages
 from app.components.url_state import decode, encode
 from tests.app.conftest import ENTRY, no_problems
 
-PAGES = [p for p in available_pages()]
+PAGES = available_pages()
 
 
 def open_link(page: str, params: dict[str, str]) -> AppTest:
@@ -46,7 +46,8 @@ def test_a_linked_text_and_setting_are_shown():
     assert at.text_area(key="met_hyp").value == "a linked sentence"
     assert at.selectbox(key="met_tok").value == "char" and at.toggle(key="met_stem").value is False
     at.text_area(key="met_hyp").set_value("changed here").run()
-    assert at.query_params["met_hyp"] == ["changed here"] or at.query_params["met_hyp"] == "changed here"
+    linked = at.query_params["met_hyp"]
+    assert (linked[0] if isinstance(linked, list) else linked) == "changed here"
 
 
 def test_a_link_that_no_longer_fits_opens_with_defaults():

@@ -68,7 +68,7 @@ except Exception:  # a bug in a page: log it, show a sentence, keep the server s
     st.error("This page hit an unexpected error. It has been logged; try other settings or reload.",
              icon=":material/error:")
 finally:
-    url_state.save(prefix)
+    shared = url_state.save(prefix)
     with st.sidebar.expander("Lecture", icon=":material/co_present:"):
         st.caption("The address bar holds this page's settings: copy it to bookmark or share this exact demo.")
-        presenter.controls(url_state.page_keys(prefix))
+        presenter.controls(list(shared))

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import subprocess
 import sys
@@ -210,21 +211,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Warming {', '.join(WARM_KINDS)} into {cache} ...", flush=True)
     subprocess.run([sys.executable, "-m", "core", "warm", *[f"--kind={k}" for k in WARM_KINDS]], env=env, check=True,
                    stdout=subprocess.DEVNULL)
-    server = None
-    url = args.url
-    if url is None:
-        from tests.e2e.conftest import free_port, start_server, wait_healthy
+    from tests.e2e.conftest import serving
 
-        port = free_port()
-        url = f"http://127.0.0.1:{port}"
-        server = start_server(cache, port, log=cache / "server.log")
-        wait_healthy(url, server)
-    try:
+    own = serving(cache, log=cache / "server.log") if args.url is None else contextlib.nullcontext((args.url, None))
+    with own as (url, server):
         print(asyncio.run(load(url, args.sessions, args.rounds, server.pid if server else None, not args.no_training)))
-    finally:
-        if server is not None:
-            server.terminate()
-            server.wait(30)
     return 0
 
 

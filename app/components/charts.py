@@ -31,14 +31,14 @@ def style(fig: go.Figure, *, height: int = 380, title: str | None = None) -> go.
 
 
 def lines(series: dict[str, tuple[Sequence[float], Sequence[float]]], *, x_title: str, y_title: str,
-          log_x: bool = False, height: int = 380) -> go.Figure:
+          log_x: bool = False, height: int = 380, title: str | None = None) -> go.Figure:
     fig = go.Figure()
     for i, (name, (xs, ys)) in enumerate(series.items()):
         fig.add_scatter(x=list(xs), y=list(ys), name=name, mode="lines+markers" if len(xs) <= 60 else "lines",
                         line=dict(color=COLORS[i % len(COLORS)]))
     fig.update_xaxes(title=x_title, type="log" if log_x else "linear")
     fig.update_yaxes(title=y_title)
-    return style(fig, height=height)
+    return style(fig, height=height, title=title)
 
 
 def lattice(marked: str, edges: Sequence[tuple[int, int, str, float]], best: set[tuple[int, int]],

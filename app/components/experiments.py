@@ -35,8 +35,8 @@ def run_experiment(name: str) -> list[VariantResult] | None:
 def validation_curves(results: Sequence[VariantResult], *, height: int = 340) -> go.Figure:
     series = {r.label: ([h["step"] for h in r.history if "val_loss" in h],
                         [h["val_loss"] for h in r.history if "val_loss" in h]) for r in results}
-    fig = charts.lines(series, x_title="step", y_title="validation loss (nats / character)", height=height)
-    return charts.style(fig, height=height, title="Validation loss while training")
+    return charts.lines(series, x_title="step", y_title="validation loss (nats / character)", height=height,
+                        title="Validation loss while training")
 
 
 def training_curves(results: Sequence[VariantResult], *, smooth: int = 10, height: int = 340) -> go.Figure:
@@ -45,8 +45,8 @@ def training_curves(results: Sequence[VariantResult], *, smooth: int = 10, heigh
     for r in results:
         frame = pd.DataFrame(r.history)
         series[r.label] = (frame["step"], frame["train_loss"].rolling(smooth, min_periods=1).mean())
-    fig = charts.lines(series, x_title="step", y_title=f"training loss ({smooth}-step mean)", height=height)
-    return charts.style(fig, height=height, title="Training loss")
+    return charts.lines(series, x_title="step", y_title=f"training loss ({smooth}-step mean)", height=height,
+                        title="Training loss")
 
 
 def summary(results: Sequence[VariantResult], **extra_columns) -> pd.DataFrame:

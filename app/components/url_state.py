@@ -70,19 +70,17 @@ def page_state(prefix: str) -> dict[str, str]:
     return state
 
 
-def page_keys(prefix: str) -> list[str]:
-    return list(page_state(prefix))
-
-
-def save(prefix: str) -> None:
-    """Write the page's current settings into the URL (only when they changed). A page without
-    settings (home) leaves the URL alone."""
+def save(prefix: str) -> dict[str, str]:
+    """Write the page's current settings into the URL (only when they changed) and return them. A
+    page without settings (home) leaves the URL alone."""
     if not prefix:
-        return
+        return {}
+    state = page_state(prefix)
     current = st.query_params.to_dict()
-    wanted = {key: current[key] for key in GLOBAL_PARAMS if key in current} | page_state(prefix)
+    wanted = {key: current[key] for key in GLOBAL_PARAMS if key in current} | state
     if wanted != current:
         st.query_params.from_dict(wanted)
+    return state
 
 
 def forget(keys: list[str]) -> None:

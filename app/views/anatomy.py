@@ -16,6 +16,7 @@ from app.components.guard import user_errors
 from app.components.steps import step_slider
 from core.anatomy import alibi_bias, memory_traffic, rope, sinusoidal, tiled_attention
 from core.anatomy.activations import activation_curves
+from core.anatomy.experiments import CONTEXT_FACTORS
 from core.lm.config import LMConfig
 from core.memory import kv_cache_bytes
 
@@ -92,19 +93,20 @@ with positions:
     results = run_experiment("positions")
     if results:
         trained_context = results[0].config["block_size"]
-        st.dataframe(summary(results, **{f"loss at {f}": (lambda r, f=f: r.context_losses.get(f))
-                                         for f in ("1x", "2x", "4x")}), hide_index=True, width="stretch")
+        names = [f"{factor}x" for factor in CONTEXT_FACTORS]
+        st.dataframe(summary(results, **{f"loss at {n}": (lambda r, n=n: r.context_losses.get(n)) for n in names}),
+                     hide_index=True, width="stretch")
         left, right = st.columns(2)
-        by_context = {r.label: ([1, 2, 4], [r.context_losses.get(f) for f in ("1x", "2x", "4x")]) for r in results}
-        left.plotly_chart(charts.style(charts.lines(by_context, x_title="evaluated context / trained context",
-                                                    y_title="validation loss"), height=340,
+        by_context = {r.label: (list(CONTEXT_FACTORS), [r.context_losses.get(n) for n in names]) for r in results}
+        left.plotly_chart(charts.lines(by_context, x_title="evaluated context / trained context",
+                                       y_title="validation loss", height=340,
                                        title=f"Extrapolation: trained on {trained_context} characters"),
                           key="an_extrapolation", config=chart_config)
         per_position = {r.label: (range(len(r.position_losses)), r.position_losses) for r in results}
-        figure = charts.lines(per_position, x_title="position in the window", y_title="loss at that position")
+        figure = charts.lines(per_position, x_title="position in the window", y_title="loss at that position",
+                              height=340, title="Loss by position, windows 4x the trained length")
         figure.add_vline(x=trained_context - 0.5, line_dash="dot", annotation_text="trained context")
-        right.plotly_chart(charts.style(figure, height=340, title="Loss by position, windows 4x the trained length"),
-                           key="an_per_position", config=chart_config)
+        right.plotly_chart(figure, key="an_per_position", config=chart_config)
         st.plotly_chart(validation_curves(results), key="an_positions_curves", config=chart_config)
         st.caption("A learned table has nothing trained beyond the training context (its rows there are still "
                    "random); sinusoids and rotations were never seen at those angles; ALiBi only ever sees "
@@ -119,9 +121,9 @@ with norms:
         st.dataframe(summary(results), hide_index=True, width="stretch")
         left, right = st.columns(2)
         gradients = {r.label: (range(1, len(r.init_grad_norms) + 1), r.init_grad_norms) for r in results}
-        left.plotly_chart(charts.style(charts.lines(gradients, x_title="layer (1 = nearest the input)",
-                                                    y_title="gradient norm"), height=340,
-                                       title="Gradient norm per layer at initialisation"), key="an_norm_grads", config=chart_config)
+        left.plotly_chart(charts.lines(gradients, x_title="layer (1 = nearest the input)", y_title="gradient norm",
+                                       height=340, title="Gradient norm per layer at initialisation"),
+                          key="an_norm_grads", config=chart_config)
         right.plotly_chart(training_curves(results), key="an_norm_curves", config=chart_config)
         st.caption("At initialisation Post-Norm's gradients grow toward the output layers, so one learning rate "
                    "fits no layer and, without a warm-up, training stalls; Pre-Norm keeps an identity path from "
@@ -132,12 +134,12 @@ with activations:
     curves = {name: (value.tolist(), slope.tolist()) for name, (value, slope) in activation_curves(x).items()}
     x = x.tolist()
     left, right = st.columns(2)
-    left.plotly_chart(charts.style(charts.lines({name: (x, value) for name, (value, _) in curves.items()},
-                                                x_title="x", y_title="f(x)"), height=340, title="Activations"),
+    left.plotly_chart(charts.lines({name: (x, value) for name, (value, _) in curves.items()}, x_title="x",
+                                   y_title="f(x)", height=340, title="Activations"),
                       key="an_act_values", config=chart_config)
-    right.plotly_chart(charts.style(charts.lines({name: (x, slope) for name, (_, slope) in curves.items()},
-                                                 x_title="x", y_title="f'(x)"), height=340,
-                                    title="Derivatives (by autograd)"), key="an_act_slopes", config=chart_config)
+    right.plotly_chart(charts.lines({name: (x, slope) for name, (_, slope) in curves.items()}, x_title="x",
+                                    y_title="f'(x)", height=340, title="Derivatives (by autograd)"),
+                       key="an_act_slopes", config=chart_config)
     st.caption("ReLU's gradient is 0 or 1; GELU and Swish are smooth and let a little negative signal through; "
                "a gated unit multiplies two projections, so its output can grow quadratically. Gated MLPs "
                "here are 8/3 wide instead of 4x, so every variant has the same number of parameters.")

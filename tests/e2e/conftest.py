@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -9,6 +10,7 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 
@@ -55,17 +57,25 @@ def server_cache(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("e2e-cache")
 
 
+@contextlib.contextmanager
+def serving(cache: Path, port: int | None = None, log: Path | None = None) -> Iterator[tuple[str, subprocess.Popen]]:
+    """A healthy server on loopback for the block, stopped after it (unless a test killed it)."""
+    port = port or free_port()
+    process = start_server(cache, port, log=log)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        wait_healthy(url, process)
+        yield url, process
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            process.wait(20)
+
+
 @pytest.fixture(scope="session")
 def server(server_cache):
-    port = free_port()
-    process = start_server(server_cache, port)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_healthy(url, process)
+    with serving(server_cache) as (url, _):
         yield url
-    finally:
-        process.terminate()
-        process.wait(20)
 
 
 @pytest.fixture(scope="session")

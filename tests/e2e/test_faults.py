@@ -3,16 +3,26 @@ once; a server killed mid-training leaves nothing half-written, and its successo
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import time
 
 from core.jobs import ArtifactStore
 from core.lm.jobs import lm_spec
-from tests.e2e.conftest import free_port, start_server, wait_healthy
+from tests.e2e.conftest import free_port, serving
 from tests.e2e.helpers import PageWatch
 
 TRAIN_TOKENIZERS = "Train the four tokenizers"
 TRAIN_MODEL = "Train the model"
+
+
+def open_settled(browser, url: str):
+    """A new page at `url`, drawn; with its watch."""
+    page = browser.new_page()
+    watch = PageWatch(page)
+    page.goto(url)
+    watch.settle()
+    return page, watch
 
 
 def wait_for_results(page, watch: PageWatch, button: str, timeout_s: float = 240) -> None:
@@ -30,27 +40,15 @@ def wait_for_results(page, watch: PageWatch, button: str, timeout_s: float = 240
 def test_two_replicas_sharing_a_cache_train_each_key_once(browser, tmp_path):
     cache = tmp_path / "shared-cache"
     logs = [tmp_path / "replica-a.log", tmp_path / "replica-b.log"]
-    ports = [free_port(), free_port()]
-    servers = [start_server(cache, port, log=log) for port, log in zip(ports, logs)]
-    try:
-        urls = [f"http://127.0.0.1:{port}" for port in ports]
-        for url, server in zip(urls, servers):
-            wait_healthy(url, server)
-        pages = [browser.new_page() for _ in urls]
-        watches = [PageWatch(page) for page in pages]
-        for page, watch, url in zip(pages, watches, urls):
-            page.goto(f"{url}/tokenizers?tok_vocab=2000")
-            watch.settle()
-        for page in pages:  # both classes press Train at once
+    with contextlib.ExitStack() as stack:
+        urls = [stack.enter_context(serving(cache, log=log))[0] for log in logs]
+        opened = [open_settled(browser, f"{url}/tokenizers?tok_vocab=2000") for url in urls]
+        for page, _ in opened:  # both classes press Train at once
             page.get_by_role("button", name=TRAIN_TOKENIZERS, exact=True).click()
-        for page, watch in zip(pages, watches):
+        for page, watch in opened:
             wait_for_results(page, watch, TRAIN_TOKENIZERS)
             watch.assert_clean()
             page.close()
-    finally:
-        for server in servers:
-            server.terminate()
-            server.wait(20)
     text = "".join(log.read_text() for log in logs)
     assert text.count("INFO core.jobs.manager: training tokenizer") == 4, text
     assert text.count("INFO core.jobs.manager: trained tokenizer") == 4, text
@@ -58,41 +56,25 @@ def test_two_replicas_sharing_a_cache_train_each_key_once(browser, tmp_path):
 
 
 def test_server_killed_mid_training_leaves_nothing_half_written(browser, tmp_path):
-    cache, port = tmp_path / "cache", free_port()
-    url, steps = f"http://127.0.0.1:{port}", 200
-    server = start_server(cache, port, log=tmp_path / "first.log")
-    try:
-        wait_healthy(url, server)
-        page = browser.new_page()
-        watch = PageWatch(page)
-        page.goto(f"{url}/attention?lm_steps={steps}")
-        watch.settle()
+    cache, port, steps = tmp_path / "cache", free_port(), 200
+    with serving(cache, port, log=tmp_path / "first.log") as (url, server):
+        page, _ = open_settled(browser, f"{url}/attention?lm_steps={steps}")
         page.get_by_role("button", name=TRAIN_MODEL, exact=True).click()
         page.wait_for_selector('[data-testid="stProgress"]', timeout=60_000)
         time.sleep(3)  # mid-training
         server.send_signal(signal.SIGKILL)
         server.wait(20)
         page.close()
-    finally:
-        if server.poll() is None:
-            server.kill()
     spec = lm_spec(steps=steps)
     store = ArtifactStore(cache)
     assert not store.has(spec) and store.load(spec) is None
     assert not any((cache / "artifacts").glob("lm/*/meta.json"))
-    server = start_server(cache, port, log=tmp_path / "second.log")
-    try:
-        wait_healthy(url, server)
-        page = browser.new_page()
-        watch = PageWatch(page)
-        page.goto(f"{url}/attention?lm_steps=20")
-        watch.settle()
-        assert page.get_by_role("button", name=TRAIN_MODEL, exact=True).count() == 1  # nothing to load: it offers to train
-        page.get_by_role("button", name=TRAIN_MODEL, exact=True).click()
+    with serving(cache, port, log=tmp_path / "second.log") as (url, _):
+        page, watch = open_settled(browser, f"{url}/attention?lm_steps=20")
+        train = page.get_by_role("button", name=TRAIN_MODEL, exact=True)
+        assert train.count() == 1  # nothing to load: it offers to train
+        train.click()
         wait_for_results(page, watch, TRAIN_MODEL)
         watch.assert_clean()
         page.close()
-    finally:
-        server.terminate()
-        server.wait(20)
     assert ArtifactStore(cache).load(lm_spec(steps=20)) is not None

@@ -89,6 +89,19 @@ def method_comparison(_lm, key: str, prompt: str, max_new_tokens: int) -> list[d
     return compare_methods(_lm.model, _lm.encode(prompt), max_new_tokens=max_new_tokens)
 
 
+@st.cache_data(show_spinner="Generating with each tiny model...", max_entries=64)
+def kv_cache_measurement(kv_heads: int, batch: int, prompt_len: int, new_tokens: int):
+    """The bytes a tiny Llama's `DynamicCache` holds while it generates. Deterministic for a setting,
+    so one measurement serves every session (building and running the model took 0.2 s a rerun)."""
+    from core.device import pick_device
+    from core.lm.config import LMConfig
+    from core.lm.model import build_model
+    from core.memory import measure_kv_cache
+
+    model = build_model(LMConfig(n_kv_head=kv_heads), 65).to(pick_device()).eval()
+    return measure_kv_cache(model, batch=batch, prompt_len=prompt_len, new_tokens=new_tokens)
+
+
 @st.cache_resource
 def warm_umap() -> None:
     """Import umap once in the background: its first import compiles for about 14 s. A failed warm-up

@@ -3,7 +3,7 @@ exact demo (word, text, model, settings) and it reopens the same.
 
 Each page's widget keys share a prefix (`PageInfo.state_prefix`). Before the page runs, values in
 the URL fill the keys a new session has not set yet; after it runs, the current values are
-written back. Strings are written as they are (readable links), everything else, and strings that
+written back. The open tab is one of these settings (see `app.components.tabs`). Strings are written as they are (readable links), everything else, and strings that
 would read back as something else ("50", "true"), as JSON. Buttons, uploads and downloads hold no
 setting and are skipped; so are values too long for a sensible link.
 """
@@ -47,9 +47,17 @@ def _shareable(key: str, value: Any, prefix: str) -> bool:
 
 
 def restore(prefix: str) -> list[str]:
-    """Fill the session from the URL (keys not set yet only); return the keys filled."""
+    """Fill the session from the URL (keys not set yet only); return the keys filled.
+
+    Also keeps the settings whose widgets this run will not draw (those in a tab that is not open):
+    Streamlit drops a widget's value after a run that does not draw it, but keeps one assigned
+    through the Session State API, so each of the page's settings is assigned its own value."""
     if not prefix:
         return []
+    for key in [k for k in st.session_state.keys() if isinstance(k, str)]:
+        value = st.session_state[key]
+        if _shareable(key, value, prefix):
+            st.session_state[key] = value
     filled = []
     for key, text in st.query_params.to_dict().items():
         if key.startswith(prefix) and not ACTIONS.search(key) and key not in st.session_state:

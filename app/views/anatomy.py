@@ -14,6 +14,7 @@ from app.components import charts
 from app.components.experiments import run_experiment, summary, training_curves, validation_curves
 from app.components.guard import user_errors
 from app.components.steps import step_slider
+from app.components.tabs import show_tabs
 from core.anatomy import alibi_bias, memory_traffic, rope, sinusoidal, tiled_attention
 from core.anatomy.activations import activation_curves
 from core.anatomy.experiments import CONTEXT_FACTORS
@@ -26,10 +27,8 @@ st.title("Transformer anatomy")
 st.caption("The parts inside a transformer block, each computed here and then swapped one at a time in a tiny "
            "model trained on the same data, budget and seed: what the part changes is measured, not asserted.")
 
-flash, positions, norms, activations, variants = st.tabs(
-    ["FlashAttention", "Positional encodings", "Pre-Norm vs Post-Norm", "Activations", "MHA, GQA, MQA"])
 
-with flash:
+def flash_attention_tab() -> None:
     a, b, c = st.columns(3)
     n = a.slider("Sequence length", 4, 64, 16, key="an_n")
     block = b.select_slider("Block size", [1, 2, 4, 8, 16, 32], value=4, key="an_block")
@@ -65,7 +64,8 @@ with flash:
                                          title="Memory traffic (FlashAttention paper, Theorem 2; head size 64, 100 KB SRAM)"),
                                  height=320), key="an_traffic", config=chart_config)
 
-with positions:
+
+def positional_encodings_tab() -> None:
     a, b = st.columns(2)
     n_pos = a.slider("Positions", 8, 256, 64, key="an_positions")
     d_pos = b.select_slider("Dimensions", [16, 32, 64, 128], value=64, key="an_dims")
@@ -112,7 +112,8 @@ with positions:
                    "random); sinusoids and rotations were never seen at those angles; ALiBi only ever sees "
                    "distances, and a longer window just adds more distant keys it already discounts.")
 
-with norms:
+
+def norm_placement_tab() -> None:
     st.markdown("Pre-Norm: `x + f(norm(x))`, then one norm before the output head. Post-Norm (the original "
                 "transformer): `norm(x + f(x))`. RMSNorm drops LayerNorm's mean subtraction and bias: "
                 "`x / rms(x) * g`.")
@@ -129,7 +130,8 @@ with norms:
                    "fits no layer and, without a warm-up, training stalls; Pre-Norm keeps an identity path from "
                    "the loss to every layer.")
 
-with activations:
+
+def activation_functions_tab() -> None:
     x = torch.linspace(-4, 4, 161, dtype=torch.float64)
     curves = {name: (value.tolist(), slope.tolist()) for name, (value, slope) in activation_curves(x).items()}
     x = x.tolist()
@@ -148,7 +150,8 @@ with activations:
         st.dataframe(summary(results), hide_index=True, width="stretch")
         st.plotly_chart(validation_curves(results), key="an_act_curves", config=chart_config)
 
-with variants:
+
+def attention_variants_tab() -> None:
     a, b, c = st.columns(3)
     heads = a.select_slider("Query heads", [4, 8, 16, 32], value=8, key="an_heads")
     width = b.select_slider("Width", [128, 256, 512, 1024], value=512, key="an_width")
@@ -172,3 +175,12 @@ with variants:
         st.dataframe(summary(results, **{"KV cache per sequence (KB, fp32)": cache_kb}), hide_index=True,
                      width="stretch")
         st.plotly_chart(validation_curves(results), key="an_variant_curves", config=chart_config)
+
+
+show_tabs({
+    "FlashAttention": flash_attention_tab,
+    "Positional encodings": positional_encodings_tab,
+    "Pre-Norm vs Post-Norm": norm_placement_tab,
+    "Activations": activation_functions_tab,
+    "MHA, GQA, MQA": attention_variants_tab,
+}, key="an_tab")

@@ -14,6 +14,7 @@ from app.components.steps import step_slider
 from app.components.html import show_html
 from app.components.tokens import surprisal_html
 from app.components.training import trained
+from app.components.tabs import show_tabs
 from core.corpora import shipped_corpora
 from core.lm.external import load_pretrained
 from core.lm.jobs import DEFAULT_STEPS, lm_spec, mlm_spec, toy_spec
@@ -59,10 +60,8 @@ else:
 if lm is None:
     end_page()
 
-tabs = st.tabs(["Training", "Attention", "Head statistics", "Heads forming", "Causal vs bidirectional",
-                "Toy tasks", "Surprise"])
 
-with tabs[0]:
+def training_record_tab() -> None:
     if not lm.history:
         st.info(f"A model loaded from {lm.corpus}: it has no training record here. "
                 f"{lm.model.num_parameters():,} parameters.")
@@ -83,7 +82,8 @@ with tabs[0]:
         for sample in lm.samples:
             st.text(f"step {sample['step']}:\n{sample['text']}")
 
-with tabs[1]:
+
+def attention_maps_tab() -> None:
     text = st.text_area("Text", lm.probe_text or "ROMEO:\nBut soft, what light", key="lm_text", height=80)
     with user_errors():
         tokens, attention = lm.attention(text)
@@ -101,15 +101,18 @@ with tabs[1]:
                                             focus=None if focus == "all" else int(focus.split(":")[0])),
                            key="lm_headview", config=chart_config)
         st.markdown("**Model view**: every layer and head. Click a thumbnail to open it above.")
-        event = st.plotly_chart(charts.model_view(attention), key="lm_modelview", on_select="rerun",
-                                selection_mode="points", config=chart_config)
-        points = (event or {}).get("selection", {}).get("points", []) if event else []
-        if points:
-            index = points[0].get("curve_number", 0)
-            st.session_state["lm_layer"], st.session_state["lm_head"] = divmod(index, lm.config.n_head)
-            st.rerun()
 
-with tabs[2]:
+        def open_clicked_head() -> None:  # a callback: it runs before the sliders above are drawn
+            points = st.session_state["lm_modelview"]["selection"]["points"]
+            cell = charts.model_view_cell(points[0], len(tokens)) if points else None
+            if cell is not None:
+                st.session_state["lm_layer"], st.session_state["lm_head"] = cell
+
+        st.plotly_chart(charts.model_view(attention), key="lm_modelview", on_select=open_clicked_head,
+                        selection_mode="points", config=chart_config)
+
+
+def head_statistics_tab() -> None:
     probe = st.text_input("Measured on", lm.probe_text[:200] or "ROMEO:\nBut soft, what light", key="lm_stats_text")
     with user_errors():
         rows = pd.DataFrame(head_table(lm, spec.key, probe))
@@ -124,14 +127,16 @@ with tabs[2]:
                             color_continuous_scale="Reds", text_auto=".3f")
             st.plotly_chart(charts.style(fig, height=320), key="lm_ablation_chart", config=chart_config)
 
-with tabs[3]:
+
+def heads_forming_tab() -> None:
     if lm.snapshots:
         index = step_slider("Snapshot", len(lm.snapshots), key="lm_snapshot")
         snapshot = lm.snapshots[index]
         st.caption(f"Attention on the held-out probe text at step {snapshot['step']}.")
         st.plotly_chart(charts.model_view(snapshot["attention"].astype(np.float32)), key="lm_snapshot_chart", config=chart_config)
 
-with tabs[4]:
+
+def causal_vs_bidirectional_tab() -> None:
     st.markdown("A **causal** model may only look back; a **masked** (BERT-style) model sees both sides. "
                 "The masked model is trained on the same text with 15% of characters hidden.")
     masked = trained(mlm_spec(corpus), key="lm_mlm", label="Train the masked model")
@@ -150,7 +155,8 @@ with tabs[4]:
             for i, options in enumerate(masked.fill(blanks)):
                 st.write(f"Blank {i + 1}: " + ", ".join(f"`{ch!r}` {p:.0%}" for ch, p in options))
 
-with tabs[5]:
+
+def toy_tasks_tab() -> None:
     task = st.radio("Task", TASKS, horizontal=True, key="lm_task",
                     help="copy: 4721|4721 · reverse: 4721|1274 · sort: 4721|1247 · induction: 47214721")
     toy = trained(toy_spec(task), key=f"lm_toy_{task}", label=f"Train on {task}")
@@ -167,10 +173,22 @@ with tabs[5]:
         st.caption("Loss increase when each head is switched off: the head that solves the task stands out.")
         st.dataframe(pd.DataFrame(delta, columns=[f"head {h}" for h in range(delta.shape[1])]), width="stretch")
 
-with tabs[6]:
+
+def surprise_tab() -> None:
     passage = st.text_area("Text", "ROMEO:\nBut soft, what light through yonder window breaks?", key="lm_surprise")
     with user_errors():
         tokens, losses = lm.token_losses(passage)
         mean = float(np.nanmean(losses))
         st.metric("Perplexity", f"{np.exp(mean):.2f}", help=f"exp of the mean surprisal, {mean:.3f} nats per token")
         show_html(surprisal_html(tokens, losses.tolist()))
+
+
+show_tabs({
+    "Training": training_record_tab,
+    "Attention": attention_maps_tab,
+    "Head statistics": head_statistics_tab,
+    "Heads forming": heads_forming_tab,
+    "Causal vs bidirectional": causal_vs_bidirectional_tab,
+    "Toy tasks": toy_tasks_tab,
+    "Surprise": surprise_tab,
+}, key="lm_tab")

@@ -14,6 +14,7 @@ from app.components.guard import end_page, user_errors
 from app.components.html import escape, show_html
 from app.components.tokens import STYLE
 from app.components.training import trained, trained_all
+from app.components.tabs import show_tabs
 from core.corpora import shipped_corpora
 from core.embeddings.analysis import CATEGORIES, align, category_words, neighbour_drift, project
 from core.embeddings.counts import glove_weight
@@ -54,10 +55,8 @@ b.metric("Training time", f"{info.get('seconds', 0):.0f} s")
 if "effective_words_per_s" in info:
     c.metric("Effective words / s", f"{info['effective_words_per_s']:,.0f}")
 
-tabs = st.tabs(["Analogies", "Neighbours", "Projection", "Evaluation", "Inside the algorithm", "Watch it learn",
-                "Models side by side", "Download"])
 
-with tabs[0]:
+def analogies_tab() -> None:
     a, b, c = st.columns(3)
     first, second, third = (a.text_input("a", "man", key="emb_a"), b.text_input("is to b", "king", key="emb_b"),
                             c.text_input("as c is to ?", "woman", key="emb_c"))
@@ -81,7 +80,8 @@ with tabs[0]:
         st.plotly_chart(charts.style(fig, height=380), key="emb_parallelogram", config=chart_config)
         st.caption("The four words by PCA: a→b and c→answer are the same offset when the analogy holds.")
 
-with tabs[1]:
+
+def neighbours_tab() -> None:
     word = st.text_input("Word", "king", key="emb_word")
     with user_errors():
         if isinstance(vectors, FastTextVectors) and word.strip().lower() not in vectors.index:
@@ -92,7 +92,8 @@ with tabs[1]:
         other = st.text_input("Similarity with", "queen", key="emb_other")
         st.metric(f"cos({word}, {other})", f"{vectors.similarity(word, other):.3f}")
 
-with tabs[2]:
+
+def projection_tab() -> None:
     a, b, c = st.columns(3)
     categories = a.multiselect("Categories", list(CATEGORIES), ["family", "capitals"], key="emb_categories")
     method = b.radio("Method", ["pca", "tsne", "umap"], horizontal=True, key="emb_method")
@@ -115,7 +116,8 @@ with tabs[2]:
         else:
             st.info("Pick categories or words to project.")
 
-with tabs[3]:
+
+def evaluation_tab() -> None:
     evaluation = embedding_evaluation(vectors, spec.key)
     analogies = evaluation["analogies"]
     st.metric("Google analogies (top 30,000 words)", f"{analogies['accuracy']:.1%}",
@@ -130,7 +132,8 @@ with tabs[3]:
         st.plotly_chart(charts.style(px.scatter(pairs, x="human", y="model", hover_data=["word 1", "word 2"]),
                                      height=300), key=f"emb_{name}", config=chart_config)
 
-with tabs[4]:
+
+def inside_the_algorithm_tab() -> None:
     counts = vectors.counts if vectors.counts is not None else np.ones(len(vectors.words))
     top = min(2000, len(counts))
     frequency = counts[:top] / counts.sum()
@@ -168,7 +171,8 @@ with tabs[4]:
     show_html(f"<div>{chips}</div>")
     st.caption("Faded words are likely to be dropped from a training pass: the frequent ones carry little information.")
 
-with tabs[5]:
+
+def watch_it_learn_tab() -> None:
     if vectors.history:
         history = pd.DataFrame(vectors.history)
         st.plotly_chart(charts.lines({"loss": (history["epoch"], history["loss"])}, x_title="epoch",
@@ -181,7 +185,8 @@ with tabs[5]:
             labels = [f"checkpoint {i + 1}" for i in range(len(drift) - 1)] + ["final"]
             st.dataframe(pd.DataFrame(dict(zip(labels, drift))), hide_index=True, width="stretch")
 
-with tabs[6]:
+
+def models_side_by_side_tab() -> None:
     st.markdown("Several models on the same corpus, rotated onto the first by orthogonal Procrustes so their "
                 "pictures line up (a rotation changes no cosine).")
     others = st.multiselect("Models", list(MODELS), ["cbow", "sgns", "svd"], format_func=MODELS.get, key="emb_side")
@@ -212,12 +217,25 @@ with tabs[6]:
             column.dataframe(pd.DataFrame({"book": [books["titles"][j] for j in order],
                                            "cosine": [matrix[i, j] for j in order]}), hide_index=True, width="stretch")
 
-with tabs[7]:
+
+def downloads_tab() -> None:
     a, b = st.columns(2)
-    a.download_button("Vectors (word2vec text format)", vectors.word2vec_text(), file_name="vectors.txt",
+    # the files are written when clicked (a callable), not on every rerun nor kept per session
+    a.download_button("Vectors (word2vec text format)", vectors.word2vec_text, file_name="vectors.txt",
                       key="emb_dl_w2v", icon=":material/download:")
-    rows, metadata = vectors.projector_tsv()
-    b.download_button("Embedding Projector: vectors.tsv", rows, file_name="vectors.tsv", key="emb_dl_tsv",
-                      icon=":material/download:")
-    b.download_button("Embedding Projector: metadata.tsv", metadata, file_name="metadata.tsv", key="emb_dl_meta",
-                      icon=":material/download:")
+    b.download_button("Embedding Projector: vectors.tsv", lambda: vectors.projector_tsv()[0], file_name="vectors.tsv",
+                      key="emb_dl_tsv", icon=":material/download:")
+    b.download_button("Embedding Projector: metadata.tsv", lambda: vectors.projector_tsv()[1],
+                      file_name="metadata.tsv", key="emb_dl_meta", icon=":material/download:")
+
+
+show_tabs({
+    "Analogies": analogies_tab,
+    "Neighbours": neighbours_tab,
+    "Projection": projection_tab,
+    "Evaluation": evaluation_tab,
+    "Inside the algorithm": inside_the_algorithm_tab,
+    "Watch it learn": watch_it_learn_tab,
+    "Models side by side": models_side_by_side_tab,
+    "Download": downloads_tab,
+}, key="emb_tab")

@@ -7,13 +7,14 @@ import plotly.express as px
 import plotly.graph_objects as go
 import streamlit as st
 
+from app.cache import kv_cache_measurement
 from app.components import charts
 from app.components.guard import user_errors
-from core.device import pick_device
+from app.components.tabs import show_tabs
 from core.lm.config import LMConfig
 from core.lm.model import build_model
 from core.memory import (BYTES_PER_VALUE, PRESETS, Preset, bytes_per_value, check_heads, inference_activations,
-                         kv_cache_bytes, measure_kv_cache, model_memory, sequences_that_fit)
+                         kv_cache_bytes, model_memory, sequences_that_fit)
 from core.memory.paging import simulate
 from core.memory.timing import time_per_token
 
@@ -25,9 +26,8 @@ st.title("KV cache & memory")
 st.caption("During generation a transformer keeps every past token's keys and values so it need not recompute "
            "them. That cache grows with batch x length x layers x KV heads, and it is often bigger than the model.")
 
-calculator, measured, why, paged = st.tabs(["Calculator", "Measured", "Why cache at all", "Paged vs contiguous"])
 
-with calculator:
+def calculator_tab() -> None:
     preset_name = st.selectbox("Model", list(PRESETS) + ["custom"], index=list(PRESETS).index("Llama 3 8B"),
                                key="mem_preset")
     base = PRESETS.get(preset_name, PRESETS["Llama 2 7B"])
@@ -87,7 +87,8 @@ with calculator:
         st.metric(f"Sequences of {int(context):,} tokens that fit beside the weights",
                   f"{sequences_that_fit(gpu * GB, memory.weights, per_sequence):,}")
 
-with measured:
+
+def measured_tab() -> None:
     st.markdown("Three tiny Llama-style models that differ only in their key/value heads generate here; the bytes "
                 "their `DynamicCache` holds are read from the tensors and set beside the formula.")
     a, b, c = st.columns(3)
@@ -97,8 +98,7 @@ with measured:
     rows, growth = [], []
     for label, kv_heads in (("MHA (4 KV heads)", 4), ("GQA (2 KV heads)", 2), ("MQA (1 KV head)", 1)):
         config = LMConfig(n_kv_head=kv_heads)
-        model = build_model(config, 65).to(pick_device()).eval()
-        result = measure_kv_cache(model, batch=batch_m, prompt_len=prompt_len, new_tokens=new_tokens)
+        result = kv_cache_measurement(kv_heads, batch_m, prompt_len, new_tokens)
         predicted = kv_cache_bytes(batch=batch_m, seq_len=prompt_len + new_tokens, n_layers=config.n_layer,
                                    n_kv_heads=kv_heads, head_dim=config.head_dim, bytes_per_value=4)
         rows.append({"model": label, "per layer, measured": result.final_per_layer[0],
@@ -113,7 +113,8 @@ with measured:
     st.caption("The first point is the prefill: the whole prompt's keys and values written at once. "
                "Each later point is one decoded token.")
 
-with why:
+
+def why_cache_tab() -> None:
     if st.toggle("Measure (runs the model about 60 times)", key="mem_time"):
         model = build_model(LMConfig(block_size=256), 65).eval()
         timing = pd.DataFrame(time_per_token(model, lengths=[8, 32, 64, 128, 192, 255]))
@@ -122,7 +123,8 @@ with why:
         st.caption("Without a cache each new token re-processes the whole prefix, so generating n tokens costs "
                    "O(n^2) work; with it each step costs O(n) attention over cached keys.")
 
-with paged:
+
+def paged_vs_contiguous_tab() -> None:
     a, b, c = st.columns(3)
     n_requests = a.slider("Requests", 2, 32, 8, key="mem_p_requests")
     max_length = b.select_slider("Maximum length", [128, 256, 512, 1024, 2048], value=512, key="mem_p_max")
@@ -148,3 +150,11 @@ with paged:
         st.dataframe(pd.DataFrame({"request": range(len(sim.lengths)), "tokens": sim.lengths,
                                    "block table": [" ".join(map(str, t)) for t in sim.block_tables]}),
                      hide_index=True, width="stretch")
+
+
+show_tabs({
+    "Calculator": calculator_tab,
+    "Measured": measured_tab,
+    "Why cache at all": why_cache_tab,
+    "Paged vs contiguous": paged_vs_contiguous_tab,
+}, key="mem_tab")

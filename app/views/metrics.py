@@ -13,6 +13,7 @@ from app.components.guard import user_errors
 from app.components.html import escape, show_html
 from app.components.tokens import STYLE, surprisal_html
 from app.components.training import trained
+from app.components.tabs import show_tabs
 from core.metrics import corpus_bleu, ngram_matches, perplexity, rouge, sentence_bleu, token_surprisal
 from core.metrics.bleu_tokenize import TOKENIZERS
 from core.metrics.rouge import lcs_alignment, tokenize
@@ -39,9 +40,8 @@ tokenize_name = a.selectbox("BLEU tokenisation", list(TOKENIZERS), key="met_tok"
 smooth = b.selectbox("Smoothing", SMOOTHINGS, index=3, key="met_smooth")
 lowercase = c.toggle("Lowercase", key="met_lower")
 
-bleu_tab, rouge_tab, corpus_tab, ppl_tab = st.tabs(["BLEU", "ROUGE", "Corpus BLEU", "Perplexity"])
 
-with bleu_tab:
+def bleu_breakdown_tab() -> None:
     if not refs:
         st.info("Give at least one reference.")
     else:
@@ -72,7 +72,8 @@ with bleu_tab:
                                                                             tokenize=t).score} for t in TOKENIZERS]),
                          hide_index=True)
 
-with rouge_tab:
+
+def rouge_breakdown_tab() -> None:
     stemmer = st.toggle("Porter stemmer", value=True, key="met_stem")
     unicode = st.toggle("Unicode-aware tokens (rouge-score keeps ASCII only)", key="met_unicode")
     if refs:
@@ -91,7 +92,8 @@ with rouge_tab:
             st.markdown("**ROUGE-L**: the longest common subsequence (green) between the first reference and the output")
             show_html(f"<div>reference: {line(ref_tokens, in_ref)}</div><div>hypothesis: {line(hyp_tokens, in_hyp)}</div>")
 
-with corpus_tab:
+
+def corpus_bleu_tab() -> None:
     st.markdown("Corpus BLEU adds every sentence's matches and totals before dividing; averaging sentence BLEUs "
                 "weighs a short sentence as much as a long one and lets zero scores drag the mean down.")
     corpus = st.text_area("Hypothesis ||| reference, one pair per line",
@@ -110,7 +112,8 @@ with corpus_tab:
             a.metric("Corpus BLEU", f"{whole.score:.2f}", help=f"95% bootstrap interval ± {whole.ci:.2f} (200 resamples)")
             b.metric("Mean of sentence BLEUs", f"{mean:.2f}")
 
-with ppl_tab:
+
+def perplexity_tab() -> None:
     choices = trained_lm_choices()
     label = st.selectbox("Model", list(choices), key="met_model")
     lm = trained(choices[label], key="met_train", label="Train the default model (about a minute)")
@@ -124,3 +127,11 @@ with ppl_tab:
             b.metric("Mean surprisal H", f"{mean:.3f} nats", help=f"{mean / math.log(2):.3f} bits")
             c.metric("e^H = 2^(H in bits)", f"{math.exp(mean):.3f}")
             show_html(surprisal_html(tokens, surprisal.tolist()))
+
+
+show_tabs({
+    "BLEU": bleu_breakdown_tab,
+    "ROUGE": rouge_breakdown_tab,
+    "Corpus BLEU": corpus_bleu_tab,
+    "Perplexity": perplexity_tab,
+}, key="met_tab")

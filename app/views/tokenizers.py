@@ -11,6 +11,7 @@ from app.components import charts
 from app.components.guard import end_page, user_errors
 from app.components.tokens import show_chips, visible
 from app.components.training import trained, trained_all
+from app.components.tabs import show_tabs
 from core.corpora import shipped_corpora
 from core.tokenizers import ByteLevelBPE, Unigram
 from core.tokenizers.analysis import at_step, merge_count, text_stats
@@ -65,10 +66,8 @@ if tokenizers is None:
     end_page()
 by_name = dict(zip(ALGORITHMS, tokenizers))
 
-split_tab, replay_tab, efficiency_tab, lattice_tab, bytes_tab, io_tab = st.tabs(
-    ["Split text", "Training replay", "Efficiency", "Unigram lattice", "Bytes", "Import / export"])
 
-with split_tab:
+def split_text_tab() -> None:
     text = st.text_area("Text", SAMPLE, key="tok_text", height=90, max_chars=20_000)
     if not text.strip():
         st.info("Type some text to see how each tokenizer splits it.")
@@ -82,7 +81,8 @@ with split_tab:
                     show_chips(chip_pairs(tokenizer, text))
                     st.caption(stats_line(tokenizer, text))
 
-with replay_tab:
+
+def training_replay_tab() -> None:
     algorithm = st.radio("Algorithm", ["bpe", "byte_bpe", "wordpiece"], format_func=NAMES.get, horizontal=True,
                          key="tok_replay_algo")
     tokenizer = by_name[algorithm]
@@ -100,7 +100,8 @@ with replay_tab:
         st.caption("BPE merges the most frequent pair; WordPiece the pair with the highest "
                    "count(ab) / (count(a)·count(b)), which favours pieces that belong together.")
 
-with efficiency_tab:
+
+def efficiency_tab() -> None:
     st.subheader("Characters per token against vocabulary size")
     sweep = trained(sweep_spec(corpus), key="tok_sweep", label="Measure (trains 24 tokenizers)")
     if sweep:
@@ -123,10 +124,11 @@ with efficiency_tab:
             frames.append(frame)
         data = pd.concat(frames).sort_values("tokens_per_char")
         fig = px.bar(data, x="language", y="tokens_per_char", color="trained on", barmode="group",
-                     hover_data=["script", "bytes_per_char", "tokens"], template=charts.TEMPLATE, height=460)
+                     hover_data=["script", "bytes_per_char", "tokens"], height=460)
         st.plotly_chart(charts.style(fig, height=460), key="tok_lang_chart", config=chart_config)
 
-with lattice_tab:
+
+def unigram_lattice_tab() -> None:
     unigram: Unigram = by_name["unigram"]
     word = st.text_input("Text (short)", "unhappiness", key="tok_lattice_text", max_chars=40)
     if word.strip():
@@ -147,7 +149,8 @@ with lattice_tab:
             st.markdown("**Sampled segmentations** (subword regularisation)")
             st.code("\n".join(samples), language=None)
 
-with bytes_tab:
+
+def bytes_tab() -> None:
     st.markdown("Byte-level BPE works on UTF-8 **bytes**. To keep tokens printable each byte is shown as "
                 "a character: bytes that are printable stay themselves, the others (space, control bytes) move "
                 "to unused code points. The space byte 0x20 becomes **Ġ**, so `Ġthe` is ' the'. "
@@ -159,12 +162,13 @@ with bytes_tab:
     if sample:
         show_chips(chip_pairs(by_name["byte_bpe"], sample))
 
-with io_tab:
+
+def import_export_tab() -> None:
     st.markdown("**Export** a trained tokenizer as a HuggingFace `tokenizer.json` (it loads with "
                 "`tokenizers.Tokenizer.from_file` and encodes identically).")
     columns = st.columns(4)
     for column, algorithm in zip(columns, ALGORITHMS):
-        column.download_button(NAMES[algorithm], by_name[algorithm].hf_json(), file_name=f"{algorithm}-tokenizer.json",
+        column.download_button(NAMES[algorithm], by_name[algorithm].hf_json, file_name=f"{algorithm}-tokenizer.json",
                                mime="application/json", key=f"tok_export_{algorithm}", icon=":material/download:")
     st.markdown("**Load** a tokenizer trained elsewhere: upload its `tokenizer.json`, or name a local folder "
                 "(inside the server's model folders) or a Hub model (needs internet).")
@@ -180,3 +184,13 @@ with io_tab:
         probe = st.text_input("Text to split", SAMPLE, key="tok_external_text")
         st.markdown(f"**{external.name}** ({external.algorithm}, vocabulary {external.vocab_size:,})")
         show_chips([(p.token, f"id {p.id}") for p in external.pieces(probe)])
+
+
+show_tabs({
+    "Split text": split_text_tab,
+    "Training replay": training_replay_tab,
+    "Efficiency": efficiency_tab,
+    "Unigram lattice": unigram_lattice_tab,
+    "Bytes": bytes_tab,
+    "Import / export": import_export_tab,
+}, key="tok_tab")

@@ -26,3 +26,19 @@ def no_problems(at: AppTest) -> None:
     """No exception, no error box: what every page test checks after each interaction."""
     assert not at.exception, [e.value for e in at.exception]
     assert not at.error, [e.value for e in at.error]
+
+
+def open_tab(at: AppTest, key: str, label: str) -> AppTest:
+    """Open one of a page's tabs, as a click does (only the open tab's code runs; `key` holds its label)."""
+    at.session_state[key] = label
+    at.run()
+    opened = [tab for tab in at.tabs if tab.label == label]
+    assert opened and len(opened[0].children) > 0, f"tab {label!r} did not open"
+    return at
+
+
+def every_tab_opens_clean(at: AppTest, key: str) -> None:
+    """Open each tab in turn (each one's code runs only when it is open) and check it."""
+    for label in [tab.label for tab in at.tabs]:
+        open_tab(at, key, label)
+        no_problems(at)

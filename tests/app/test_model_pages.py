@@ -6,7 +6,7 @@ import pytest
 
 from core.jobs import default_manager
 from core.lm.jobs import lm_spec
-from tests.app.conftest import no_problems
+from tests.app.conftest import every_tab_opens_clean, no_problems, open_tab
 
 STEPS = 20
 
@@ -27,11 +27,17 @@ def test_attention_page(open_page):
     at.number_input(key="lm_steps").set_value(STEPS).run()
     no_problems(at)
     assert at.metric[0].value == "796,032"
+    every_tab_opens_clean(at, "lm_tab")
+    open_tab(at, "lm_tab", "Attention")
     at.text_area(key="lm_text").set_value("ROMEO:\nBut soft").run()
     at.select_slider(key="lm_layer").set_value(3).run()
+    open_tab(at, "lm_tab", "Head statistics")
     at.toggle(key="lm_ablate").set_value(True).run()
+    open_tab(at, "lm_tab", "Surprise")
     at.text_area(key="lm_surprise").set_value("To be, or not to be").run()
     no_problems(at)
+    open_tab(at, "lm_tab", "Attention")
+    assert at.select_slider(key="lm_layer").value == 3  # kept while its tab was closed
     at.text_area(key="lm_text").set_value("☃ unknown").run()
     assert any("not in this model's vocabulary" in e.value for e in at.error)
 
@@ -62,26 +68,32 @@ def test_decoding_compare_methods(open_page):
 
 def test_memory_page(open_page):
     at = open_page("views/memory.py")
-    no_problems(at)
+    every_tab_opens_clean(at, "mem_tab")
+    open_tab(at, "mem_tab", "Calculator")
     at.selectbox(key="mem_attention").set_value("MQA").run()
     at.selectbox(key="mem_preset").set_value("custom").run()
     at.number_input(key="mem_heads").set_value(7).run()
     assert any("do not divide the width" in e.value for e in at.error)
     at.number_input(key="mem_heads").set_value(8).run()
+    open_tab(at, "mem_tab", "Paged vs contiguous")
     at.slider(key="mem_p_requests").set_value(16).run()
     no_problems(at)
+    open_tab(at, "mem_tab", "Measured")
     assert all(at.dataframe[0].value["agree"])
 
 
 def test_metrics_page(open_page):
     at = open_page("views/metrics.py")
-    no_problems(at)
+    every_tab_opens_clean(at, "met_tab")
+    open_tab(at, "met_tab", "BLEU")
     for example in ("Short output", "Chinese"):
         at.selectbox(key="met_example").set_value(example).run()
         no_problems(at)
     at.text_area(key="met_hyp").set_value("<script>alert(1)</script>").run()
+    open_tab(at, "met_tab", "Corpus BLEU")
     at.text_area(key="met_corpus").set_value("only one side").run()
     assert any("hypothesis ||| reference" in e.value for e in at.error)
+    open_tab(at, "met_tab", "Perplexity")
     pick_small_model(at, "met_model")
     at.text_area(key="met_ppl_text").set_value("x").run()
     assert any("at least two tokens" in e.value for e in at.error)

@@ -86,3 +86,33 @@ def browser():
         chromium = launch(playwright)
         yield chromium
         chromium.close()
+
+
+LM_STEPS = 20
+VECTORS = dict(dim=50, window=5, min_count=5, epochs=1)
+# the query string that opens each page on the small models of `small_models` (settings live in the URL)
+SMALL_MODELS_QUERY = {
+    "tokenizers": "tok_corpus=tinyshakespeare&tok_vocab=1000",
+    "embeddings": "emb_model=cbow&emb_corpus=tinyshakespeare&emb_dim=50&emb_epochs=1",
+    "attention": f"lm_steps={LM_STEPS}",
+    "decoding": f"dec_model=tinyshakespeare, {LM_STEPS} steps",
+    "metrics": f"met_model=tinyshakespeare, {LM_STEPS} steps",
+}
+
+
+@pytest.fixture(scope="session")
+def small_models(server_cache) -> dict[str, str]:
+    """Small models trained into the server's cache (seconds, not the defaults' minutes), so every
+    page draws its tabs; returns the query string that opens each page on them."""
+    from core.embeddings.jobs import embedding_spec
+    from core.jobs import ArtifactStore, JobManager
+    from core.lm.jobs import lm_spec
+    from core.tokenizers.jobs import ALGORITHMS, default_spec
+
+    manager = JobManager(ArtifactStore(server_cache), workers=1)
+    specs = [default_spec(algorithm, "tinyshakespeare", 1000) for algorithm in ALGORITHMS]
+    specs += [lm_spec(steps=LM_STEPS), embedding_spec("cbow", "tinyshakespeare", **VECTORS)]
+    for spec in specs:
+        job = manager.run(spec, timeout=600)
+        assert job.error is None, job.error
+    return SMALL_MODELS_QUERY

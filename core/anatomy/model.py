@@ -27,6 +27,7 @@ from torch import nn
 from core.anatomy.positions import alibi_slopes, rope_tables, rotate, sinusoidal
 from core.errors import require
 from core.lm.config import LMConfig, intermediate_size
+from core.seeding import seeded
 
 POSITIONS = ("none", "sinusoidal", "learned", "rope", "alibi")
 NORMS = ("layernorm", "rmsnorm")
@@ -159,8 +160,8 @@ class TinyDecoder(nn.Module):
         self.norm = _norm(anatomy, e) if anatomy.norm_place == "pre" else nn.Identity()
         self.lm_head = nn.Linear(e, vocab_size, bias=False)
         self.register_buffer("slopes", alibi_slopes(config.n_head), persistent=False)
-        torch.manual_seed(config.seed)
-        self.apply(self._init_small if anatomy.init == "small" else self._init_xavier)
+        with seeded(config.seed):
+            self.apply(self._init_small if anatomy.init == "small" else self._init_xavier)
 
     @staticmethod
     def _init_small(module: nn.Module) -> None:

@@ -1,6 +1,6 @@
 """Attention weights computed from a model's own projections, independently of `output_attentions`.
 
-Forward hooks capture each attention block's input; the weights are then recomputed from the
+Forward hooks capture each attention block's input (per thread: the model is shared); the weights are then recomputed from the
 block's query/key projections: softmax(q k^T / sqrt(d) + causal mask), with rotary position
 embeddings applied to q and k for Llama and key heads repeated for grouped-query attention. The
 tests check that this equals the library's eager `output_attentions`, so the pages show what the
@@ -15,7 +15,7 @@ import numpy as np
 import torch
 from transformers import PreTrainedModel
 
-from core.lm.model import layers_of
+from core.lm.model import layer_inputs, layers_of
 
 
 def rotate_half(x: torch.Tensor) -> torch.Tensor:
@@ -60,24 +60,13 @@ def _llama_qk(layer: torch.nn.Module, hidden: torch.Tensor, position_embeddings,
 def attention_weights(model: PreTrainedModel, input_ids: torch.Tensor) -> np.ndarray:
     """Attention of every layer and head for one sequence: array (layers, heads, query, key)."""
     layers = layers_of(model)
-    captured: list[tuple] = [None] * len(layers)
     gpt2 = model.config.model_type == "gpt2"
-
-    def hook(index):
-        def capture(module, args, kwargs):
-            hidden = args[0] if args else kwargs["hidden_states"]
-            captured[index] = (hidden, kwargs.get("position_embeddings"))
-        return capture
-
-    handles = [layer.register_forward_pre_hook(hook(i), with_kwargs=True) for i, layer in enumerate(layers)]
-    try:
+    with layer_inputs(layers) as captured:
         model(input_ids.view(1, -1).to(model.device))
-    finally:
-        for handle in handles:
-            handle.remove()
     c = model.config
     out = []
-    for layer, (hidden, positions) in zip(layers, captured):
+    for layer, (args, kwargs) in zip(layers, captured):
+        hidden, positions = args[0] if args else kwargs["hidden_states"], kwargs.get("position_embeddings")
         if gpt2:
             q, k = _gpt2_qk(layer, hidden, c.n_head)
         else:

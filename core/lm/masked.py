@@ -19,6 +19,8 @@ from core.errors import InvalidText
 from core.jobs.progress import Progress, ProgressCallback
 from core.lm.char_tokenizer import CharTokenizer
 from core.lm.config import LMConfig
+from core.lm.model import layer_inputs
+from core.seeding import seeded
 from core.lm.train import learning_rate, make_optimizer, sample_batch, split_ids, text_of
 
 MASK = "\u2588"  # the [MASK] token's character (█): one character, like every other token
@@ -59,18 +61,13 @@ class MaskedLM:
         """Bidirectional attention (layers, heads, query, key), computed from the query and key
         projections as `core.lm.attention` does for causal models, without the mask."""
         ids = torch.tensor(self.tokenizer.encode(text)[: self.config.block_size]).view(1, -1)
-        captured = []
         layers = self.model.bert.encoder.layer
-        hooks = [layer.register_forward_pre_hook(lambda m, a, k: captured.append(a[0] if a else k["hidden_states"]),
-                                                 with_kwargs=True) for layer in layers]
-        try:
+        with layer_inputs(layers) as captured:
             self.model(input_ids=ids)
-        finally:
-            for hook in hooks:
-                hook.remove()
         heads, d = self.config.n_head, self.config.head_dim
         weights = []
-        for layer, hidden in zip(layers, captured):
+        for layer, (args, kwargs) in zip(layers, captured):
+            hidden = args[0] if args else kwargs["hidden_states"]
             q = layer.attention.self.query(hidden).view(1, -1, heads, d).transpose(1, 2)  # (1, H, T, D)
             k = layer.attention.self.key(hidden).view(1, -1, heads, d).transpose(1, 2)
             weights.append((q @ k.transpose(-1, -2) / math.sqrt(d)).softmax(-1)[0])
@@ -95,12 +92,13 @@ def train_masked_lm(text_or_corpus: str, config: LMConfig, *, steps: int,
     text, _ = text_of(text_or_corpus, 2_000_000)
     tokenizer = CharTokenizer(sorted(set(text) - {MASK}) + [MASK])
     train, _ = split_ids(torch.tensor(tokenizer.encode(text)), config.block_size)
-    torch.manual_seed(config.seed)
-    model = BertForMaskedLM(BertConfig(
+    bert = BertConfig(
         vocab_size=tokenizer.vocab_size, hidden_size=config.n_embd, num_hidden_layers=config.n_layer,
         num_attention_heads=config.n_head, intermediate_size=4 * config.n_embd,
         max_position_embeddings=config.block_size, hidden_dropout_prob=config.dropout,
-        attention_probs_dropout_prob=config.dropout, pad_token_id=None)).train()
+        attention_probs_dropout_prob=config.dropout, pad_token_id=None)
+    with seeded(config.seed):
+        model = BertForMaskedLM(bert).train()
     optimizer = make_optimizer(model, config)
     generator = torch.Generator().manual_seed(config.seed)
     tracker = Progress(progress, steps)

@@ -6,27 +6,34 @@ pages show (attention, KV caches, `generate`) is what practitioners get from the
 
 from __future__ import annotations
 
+import contextlib
+import threading
+from typing import Iterator, Sequence
+
 import torch
 from transformers import GPT2Config, GPT2LMHeadModel, LlamaConfig, LlamaForCausalLM, PreTrainedModel
 
 from core.lm.config import LMConfig, intermediate_size
+from core.seeding import seeded
 
 
 def build_model(config: LMConfig, vocab_size: int) -> PreTrainedModel:
     """A freshly initialised model (seeded by `config.seed`). No BOS/EOS/PAD ids: the playground's
     tokenizers have none unless the user asks for one."""
     config.validate()
-    torch.manual_seed(config.seed)
     ids = {"bos_token_id": None, "eos_token_id": None, "pad_token_id": None}
     if config.arch == "gpt2":
-        return GPT2LMHeadModel(GPT2Config(
+        hf_config = GPT2Config(
             vocab_size=vocab_size, n_positions=config.block_size, n_embd=config.n_embd, n_layer=config.n_layer,
             n_head=config.n_head, resid_pdrop=config.dropout, embd_pdrop=config.dropout,
-            attn_pdrop=config.dropout, **ids))
-    return LlamaForCausalLM(LlamaConfig(
-        vocab_size=vocab_size, hidden_size=config.n_embd, intermediate_size=intermediate_size(config.n_embd),
-        num_hidden_layers=config.n_layer, num_attention_heads=config.n_head, num_key_value_heads=config.kv_heads,
-        max_position_embeddings=config.block_size, attention_dropout=config.dropout, **ids))
+            attn_pdrop=config.dropout, **ids)
+    else:
+        hf_config = LlamaConfig(
+            vocab_size=vocab_size, hidden_size=config.n_embd, intermediate_size=intermediate_size(config.n_embd),
+            num_hidden_layers=config.n_layer, num_attention_heads=config.n_head, num_key_value_heads=config.kv_heads,
+            max_position_embeddings=config.block_size, attention_dropout=config.dropout, **ids)
+    with seeded(config.seed):
+        return (GPT2LMHeadModel if config.arch == "gpt2" else LlamaForCausalLM)(hf_config)
 
 
 def config_of(model: PreTrainedModel) -> LMConfig:
@@ -40,6 +47,31 @@ def config_of(model: PreTrainedModel) -> LMConfig:
 
 def layers_of(model: PreTrainedModel) -> list[torch.nn.Module]:
     return list(model.transformer.h) if model.config.model_type == "gpt2" else list(model.model.layers)
+
+
+@contextlib.contextmanager
+def layer_inputs(layers: Sequence[torch.nn.Module]) -> Iterator[list[tuple[tuple, dict] | None]]:
+    """Within the block, record each layer's positional and keyword inputs for forward passes
+    run by this thread (one slot per layer, the latest call).
+
+    A served model is shared by every session, and their threads run it at the same time; a hook
+    sees every thread's calls, so without the thread check one student's attention map was drawn
+    from another student's text (the load test found it: sessions got each other's tensors)."""
+    owner = threading.get_ident()
+    captured: list[tuple[tuple, dict] | None] = [None] * len(layers)
+
+    def hook(index: int):
+        def capture(module, args, kwargs):
+            if threading.get_ident() == owner:
+                captured[index] = (args, kwargs)
+        return capture
+
+    handles = [layer.register_forward_pre_hook(hook(i), with_kwargs=True) for i, layer in enumerate(layers)]
+    try:
+        yield captured
+    finally:
+        for handle in handles:
+            handle.remove()
 
 
 def state_for_saving(model: torch.nn.Module) -> dict[str, torch.Tensor]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import pytest
 import torch
@@ -38,6 +40,48 @@ def test_attention_extraction_equals_transformers_eager(shape):
     np.testing.assert_allclose(ours, theirs, atol=1e-5)
     np.testing.assert_allclose(ours.sum(-1), 1.0, atol=1e-5)  # rows are distributions
     assert np.all(np.triu(ours, k=1) == 0)  # and the causal model never looks ahead
+
+
+def test_attention_of_a_shared_model_is_each_threads_own():
+    """Sessions share one model and read its attention at the same time, each on its own text."""
+    model = build_model(LMConfig(n_layer=2, n_embd=64), vocab_size=50).eval()
+    inputs = [torch.randint(50, (n,), generator=torch.Generator().manual_seed(n)) for n in range(5, 13)]
+    alone = [attention_weights(model, ids) for ids in inputs]
+    results: dict[int, list] = {i: [] for i in range(len(inputs))}
+
+    def read(i: int) -> None:
+        for _ in range(15):
+            results[i].append(attention_weights(model, inputs[i]))
+
+    threads = [threading.Thread(target=read, args=(i,)) for i in range(len(inputs))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for i, expected in enumerate(alone):
+        assert len(results[i]) == 15
+        for got in results[i]:
+            np.testing.assert_allclose(got, expected, atol=1e-6)
+
+
+def test_models_built_in_parallel_threads_equal_those_built_alone():
+    """Seeded initialisation uses torch's one global generator: threads must not disturb each other."""
+    configs = [LMConfig(n_layer=2, n_embd=64, seed=seed) for seed in range(6)]
+    alone = [build_model(c, 50).state_dict() for c in configs]
+    built: dict[int, list] = {i: [] for i in range(len(configs))}
+
+    def build(i: int) -> None:
+        for _ in range(4):
+            built[i].append(build_model(configs[i], 50).state_dict())
+
+    threads = [threading.Thread(target=build, args=(i,)) for i in range(len(configs))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for i, expected in enumerate(alone):
+        for state in built[i]:
+            assert all(torch.equal(state[name], expected[name]) for name in expected)
 
 
 @pytest.mark.parametrize("shape", ARCHES, ids=lambda s: "-".join(f"{k}{v}" for k, v in s.items()))

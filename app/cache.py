@@ -6,6 +6,8 @@ adds `st.cache_data` for derived data that is cheap to keep and costly to recomp
 
 from __future__ import annotations
 
+from typing import Any
+
 import streamlit as st
 
 from core.corpora import shipped_corpora
@@ -80,6 +82,26 @@ def trained_lm_choices() -> dict[str, object]:
                 shape = ", ".join(f"{k}={v}" for k, v in s.get("config", {}).items())
                 choices[f"{entry['corpus']}, {s['steps']} steps{', ' + shape if shape else ''}"] = spec
     return choices
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def decoded(_lm, key: str, prompt: str, method: str, max_new_tokens: int, settings: tuple[tuple[str, Any], ...]):
+    """One decoding run of a served model (keyed by its job). Greedy and beam search are
+    deterministic and sampling is seeded, so every session asking for the same continuation gets
+    the one computed first: generating was the decoding page's largest cost under load."""
+    from core.decoding import beam_search, greedy, sample
+
+    ids = _lm.encode(prompt)
+    if method == "greedy":
+        return greedy(_lm.model, ids, max_new_tokens)
+    return (beam_search if method == "beam search" else sample)(_lm.model, ids, max_new_tokens=max_new_tokens,
+                                                                **dict(settings))
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def next_token_logits(_lm, key: str, prompt: str):
+    """The model's logits for the token after `prompt` (float32, on the CPU)."""
+    return _lm.model(input_ids=_lm.encode(prompt).view(1, -1)).logits[0, -1].detach().float().cpu()
 
 
 @st.cache_data(show_spinner="Decoding with every method...", max_entries=32)

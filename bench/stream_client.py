@@ -73,6 +73,11 @@ class StreamSession:
             elif kind == "script_finished" and forward.script_finished == FINISHED:
                 return time.perf_counter() - start
 
+    async def drain(self) -> None:
+        """Read and drop whatever the server sends (a tab left open on a page that refreshes)."""
+        while True:
+            await self._socket.recv()
+
     def _read_delta(self, delta) -> None:
         if delta.WhichOneof("type") != "new_element":
             return

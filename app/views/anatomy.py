@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import plotly.express as px
 import streamlit as st
 import torch
 import torch.nn.functional as F
@@ -45,8 +44,8 @@ def flash_attention_tab() -> None:
             tiles[s.query_block, s.key_block] = 0.3 if s.skipped else (1.0 if i == step else 0.6)
         current = steps[step]
         left, right = st.columns(2)
-        left.plotly_chart(charts.style(px.imshow(tiles, labels=dict(x="key block", y="query block"), zmin=0, zmax=1,
-                                                 color_continuous_scale="Blues"), height=340), key="an_tiles", config=chart_config)
+        left.plotly_chart(charts.heatmap(tiles, x_title="key block", y_title="query block", zmin=0, zmax=1, height=340),
+                          key="an_tiles", config=chart_config)
         if current.skipped:
             right.info("Above the causal diagonal: every score is masked, so the tile is never computed.")
         else:
@@ -54,15 +53,19 @@ def flash_attention_tab() -> None:
                             width="stretch")
             right.caption("Each new tile rescales the accumulated output by exp(m_old - m_new).")
     lengths = [2 ** p for p in range(8, 16)]
-    traffic = pd.DataFrame([{"sequence length": L, **memory_traffic(L, 64)} for L in lengths])
-    st.plotly_chart(charts.style(px.line(traffic, x="sequence length", y=["standard_extra_memory", "flash_extra_memory"],
-                                         log_x=True, log_y=True, labels={"value": "bytes (fp16, one head)"},
-                                         title="Extra memory: the n x n score matrix vs two numbers per row"),
-                                 height=320), key="an_memory", config=chart_config)
-    st.plotly_chart(charts.style(px.line(traffic, x="sequence length", y=["standard", "flash"], log_x=True, log_y=True,
-                                         labels={"value": "bytes moved to and from HBM"},
-                                         title="Memory traffic (FlashAttention paper, Theorem 2; head size 64, 100 KB SRAM)"),
-                                 height=320), key="an_traffic", config=chart_config)
+    traffic = [memory_traffic(L, 64) for L in lengths]
+
+    def curves(*names: str) -> dict:
+        return {name: (lengths, [t[name] for t in traffic]) for name in names}
+
+    st.plotly_chart(charts.lines(curves("standard_extra_memory", "flash_extra_memory"), x_title="sequence length",
+                                 y_title="bytes (fp16, one head)", log_x=True, log_y=True, height=320,
+                                 title="Extra memory: the n x n score matrix vs two numbers per row"),
+                    key="an_memory", config=chart_config)
+    st.plotly_chart(charts.lines(curves("standard", "flash"), x_title="sequence length",
+                                 y_title="bytes moved to and from HBM", log_x=True, log_y=True, height=320,
+                                 title="Memory traffic (FlashAttention paper, Theorem 2; head size 64, 100 KB SRAM)"),
+                    key="an_traffic", config=chart_config)
 
 
 def positional_encodings_tab() -> None:
@@ -71,24 +74,23 @@ def positional_encodings_tab() -> None:
     d_pos = b.select_slider("Dimensions", [16, 32, 64, 128], value=64, key="an_dims")
     table = sinusoidal(n_pos, d_pos).numpy()
     left, right = st.columns(2)
-    left.plotly_chart(charts.style(px.imshow(table, labels=dict(x="dimension", y="position"), aspect="auto",
-                                             color_continuous_scale="RdBu", title="Sinusoidal encodings"), height=360),
-                      key="an_sin", config=chart_config)
+    left.plotly_chart(charts.heatmap(table, x_title="dimension", y_title="position", colorscale="RdBu", square=False,
+                                     height=360, title="Sinusoidal encodings"), key="an_sin", config=chart_config)
     unit = table / np.linalg.norm(table, axis=1, keepdims=True)
-    right.plotly_chart(charts.style(px.imshow(unit @ unit.T, labels=dict(x="position j", y="position i"),
-                                              color_continuous_scale="Viridis",
-                                              title="Similarity of position i to j: a function of i - j"), height=360),
+    right.plotly_chart(charts.heatmap(unit @ unit.T, x_title="position j", y_title="position i", colorscale="Viridis",
+                                      height=360, title="Similarity of position i to j: a function of i - j"),
                        key="an_sin_sim", config=chart_config)
     generator = torch.Generator().manual_seed(0)
     query, key = torch.randn(1, d_pos, generator=generator), torch.randn(1, d_pos, generator=generator)
     offsets = np.arange(n_pos)
     scores = [float(rope(query, torch.tensor([o])) @ rope(key, torch.tensor([0])).T) for o in offsets]
-    left.plotly_chart(charts.style(px.line(x=offsets, y=scores, labels={"x": "distance", "y": "q . k"},
-                                           title="RoPE: a score depends only on the distance"), height=320),
+    left.plotly_chart(charts.lines({"q . k": (offsets, scores)}, x_title="distance", y_title="q . k", markers=False,
+                                   height=320, title="RoPE: a score depends only on the distance"),
                       key="an_rope", config=chart_config)
-    right.plotly_chart(charts.style(px.imshow(alibi_bias(16, 4)[0].numpy(), color_continuous_scale="Reds_r",
-                                              title="ALiBi: a bias that grows with distance (head 1 of 4)"),
-                                    height=320), key="an_alibi", config=chart_config)
+    right.plotly_chart(charts.heatmap(alibi_bias(16, 4)[0].numpy(), x_title="key", y_title="query",
+                                      colorscale="Reds_r", height=320,
+                                      title="ALiBi: a bias that grows with distance (head 1 of 4)"),
+                       key="an_alibi", config=chart_config)
     st.divider()
     results = run_experiment("positions")
     if results:

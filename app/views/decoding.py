@@ -6,14 +6,14 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from app.cache import method_comparison, trained_lm_choices
+from app.cache import decoded, method_comparison, next_token_logits, trained_lm_choices
 from app.components import charts
 from app.components.guard import end_page, user_errors
 from app.components.steps import step_slider
 from app.components.html import show_html
 from app.components.tokens import probability_html
 from app.components.training import trained
-from core.decoding import SamplingSettings, beam_search, greedy, sample, stages
+from core.decoding import SamplingSettings, stages
 
 chart_config = charts.export_config()  # the download button's format (sidebar)
 
@@ -58,14 +58,14 @@ with user_errors():
                    f"generating {lm.config.block_size - len(ids)} instead.")
         max_new = max(1, lm.config.block_size - len(ids))
     if method == "greedy":
-        result = greedy(lm.model, ids, max_new)
+        options = {}
     elif method == "beam search":
-        result = beam_search(lm.model, ids, num_beams=beams, max_new_tokens=max_new, length_penalty=length_penalty,
-                             no_repeat_ngram_size=int(no_repeat), num_return_sequences=min(3, beams))
+        options = dict(num_beams=beams, length_penalty=length_penalty, no_repeat_ngram_size=int(no_repeat),
+                       num_return_sequences=min(3, beams))
     else:
-        result = sample(lm.model, ids, max_new_tokens=max_new, temperature=settings.temperature,
-                        top_k=int(settings.top_k), top_p=settings.top_p,
-                        repetition_penalty=settings.repetition_penalty, seed=int(seed))
+        options = dict(temperature=settings.temperature, top_k=int(settings.top_k), top_p=settings.top_p,
+                       repetition_penalty=settings.repetition_penalty, seed=int(seed))
+    result = decoded(lm, choices[label].key, prompt, method, max_new, tuple(sorted(options.items())))
     generated = result.sequences[0][len(ids):]
     st.markdown("**Output**, shaded by the probability the model gave each token:")
     show_html(probability_html([prompt] + [text_of(t) for t in generated],
@@ -94,7 +94,7 @@ with user_errors():
 
     st.subheader("Temperature reshapes the next-token distribution")
     live_t = st.slider("Temperature", 0.05, 3.0, 1.0, 0.05, key="dec_live_temp")
-    logits = lm.model(input_ids=ids.view(1, -1)).logits[0, -1].detach().float()
+    logits = next_token_logits(lm, choices[label].key, prompt)
     scaled = stages(logits, ids, SamplingSettings(temperature=live_t))[-1][1]
     probs = scaled.softmax(-1).numpy()
     order = np.argsort(-probs)[:30]

@@ -137,31 +137,32 @@ def inside_the_algorithm_tab() -> None:
     counts = vectors.counts if vectors.counts is not None else np.ones(len(vectors.words))
     top = min(2000, len(counts))
     frequency = counts[:top] / counts.sum()
-    frame = pd.DataFrame({"rank": np.arange(1, top + 1), "unigram": frequency,
-                          "unigram^0.75": negative_distribution(counts)[:top],
-                          "keep probability (sample=1e-3)": keep_probability(counts, 1e-3)[:top]})
+    ranks = np.arange(1, top + 1)
     left, right = st.columns(2)
-    left.plotly_chart(charts.style(px.line(frame, x="rank", y=["unigram", "unigram^0.75"], log_x=True, log_y=True,
-                                           title="Negative sampling: unigram vs unigram^0.75"), height=320),
+    left.plotly_chart(charts.lines({"unigram": (ranks, frequency), "unigram^0.75": (ranks, negative_distribution(counts)[:top])},
+                                   x_title="rank", y_title="probability", log_x=True, log_y=True, height=320,
+                                   title="Negative sampling: unigram vs unigram^0.75"),
                       key="emb_neg", config=chart_config)
-    right.plotly_chart(charts.style(px.line(frame, x="rank", y="keep probability (sample=1e-3)", log_x=True,
-                                            title="Subsampling: chance a word is kept"), height=320), key="emb_keep", config=chart_config)
+    right.plotly_chart(charts.lines({"keep probability (sample=1e-3)": (ranks, keep_probability(counts, 1e-3)[:top])},
+                                    x_title="rank", y_title="keep probability", log_x=True, height=320,
+                                    title="Subsampling: chance a word is kept"), key="emb_keep", config=chart_config)
     codes, _ = huffman_codes(counts[:top])
-    left.plotly_chart(charts.style(px.scatter(x=counts[:top], y=[len(c) for c in codes], log_x=True,
-                                              labels={"x": "count", "y": "Huffman code length"},
-                                              title="Hierarchical softmax: frequent words, short codes"),
-                                   height=320), key="emb_huffman", config=chart_config)
+    huffman = charts.lines({"words": (counts[:top], [len(c) for c in codes])}, x_title="count",
+                           y_title="Huffman code length", log_x=True, height=320,
+                           title="Hierarchical softmax: frequent words, short codes")
+    huffman.update_traces(mode="markers")
+    left.plotly_chart(huffman, key="emb_huffman", config=chart_config)
     x = np.linspace(0, 200, 200)
-    right.plotly_chart(charts.style(px.line(x=x, y=glove_weight(x), labels={"x": "co-occurrence count", "y": "f(x)"},
-                                            title="GloVe weighting f(x) = (x/100)^0.75, capped at 1"), height=320),
+    right.plotly_chart(charts.lines({"f(x)": (x, glove_weight(x))}, x_title="co-occurrence count", y_title="f(x)",
+                                    height=320, title="GloVe weighting f(x) = (x/100)^0.75, capped at 1"),
                        key="emb_glove_f", config=chart_config)
     chosen_words = st.text_input("Co-occurrence of these words (window 5, 1/distance)", "king queen man woman prince "
                                  "crown throne sword", key="emb_cooc_words")
     known = [w for w in tokenize(chosen_words) if w in vectors.index][:20]
     if len(known) >= 2:
         heat = cooccurrence_heatmap(corpus, int(min_count), tuple(known), 5)
-        st.plotly_chart(charts.style(px.imshow(np.log1p(heat), x=known, y=known, color_continuous_scale="Blues",
-                                               labels=dict(color="log(1 + count)")), height=380), key="emb_cooc", config=chart_config)
+        st.plotly_chart(charts.heatmap(np.log1p(heat), x=known, y=known, x_title="context word", y_title="word",
+                                       color_title="log(1 + count)", height=380), key="emb_cooc", config=chart_config)
     passage = st.text_area("Which words subsampling drops", "It was the best of times, it was the worst of times, "
                            "it was the age of wisdom, it was the age of foolishness", key="emb_passage")
     keep = keep_probability(counts, 1e-3)

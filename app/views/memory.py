@@ -75,13 +75,12 @@ def calculator_tab() -> None:
         fig.update_xaxes(title="GB")
         st.plotly_chart(charts.style(fig, height=260), key="mem_stack", config=chart_config)
         lengths = [int(x) for x in sorted({2 ** k for k in range(7, 21)} | {int(context)}) if x <= max(int(context) * 4, 1024)]
-        curve = pd.DataFrame({"context": lengths, "KV cache (GB)": [kv_cache_bytes(
-            batch=int(batch), seq_len=n, n_layers=preset.n_layers, n_kv_heads=preset.n_kv_heads,
-            head_dim=preset.head_dim, bytes_per_value=bytes_per_value(kv_dtype),
-            sliding_window=int(window) or None) / GB for n in lengths]})
-        curve["weights (GB)"] = memory.weights / GB
-        st.plotly_chart(charts.style(px.line(curve, x="context", y=["KV cache (GB)", "weights (GB)"], log_x=True),
-                                     height=300), key="mem_curve", config=chart_config)
+        cache_gb = [kv_cache_bytes(batch=int(batch), seq_len=n, n_layers=preset.n_layers, n_kv_heads=preset.n_kv_heads,
+                                   head_dim=preset.head_dim, bytes_per_value=bytes_per_value(kv_dtype),
+                                   sliding_window=int(window) or None) / GB for n in lengths]
+        curve = {"KV cache (GB)": (lengths, cache_gb), "weights (GB)": (lengths, [memory.weights / GB] * len(lengths))}
+        st.plotly_chart(charts.lines(curve, x_title="context", y_title="GB", log_x=True, height=300),
+                        key="mem_curve", config=chart_config)
         gpu = st.select_slider("GPU memory (GB)", [16, 24, 40, 48, 80, 141, 192], value=80, key="mem_gpu")
         per_sequence = kv / int(batch)
         st.metric(f"Sequences of {int(context):,} tokens that fit beside the weights",

@@ -40,6 +40,7 @@ class StreamSession:
     query: str = ""
     widgets: dict[str, Widget] = field(default_factory=dict)  # user key -> widget
     errors: list[str] = field(default_factory=list)
+    texts: list[str] = field(default_factory=list)  # the markdown and HTML the last run drew
     _socket: object = None
 
     async def __aenter__(self) -> "StreamSession":
@@ -60,6 +61,7 @@ class StreamSession:
         client.query_string = self.query
         client.page_name = self.page
         client.widget_states.widgets.extend(states or [])
+        self.texts = []
         start = time.perf_counter()
         await self._socket.send(message.SerializeToString())
         deadline = start + timeout
@@ -83,7 +85,9 @@ class StreamSession:
             return
         element = delta.new_element
         kind = element.WhichOneof("type")
-        if kind == "exception":
+        if kind in ("markdown", "html"):
+            self.texts.append(getattr(element, kind).body)
+        elif kind == "exception":
             self.errors.append(f"exception: {element.exception.message[:200]}")
         elif kind == "alert" and element.alert.format == element.alert.ERROR:
             self.errors.append(f"error box: {element.alert.body[:200]}")

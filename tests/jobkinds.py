@@ -2,7 +2,8 @@
 
 It reads a real corpus, counts, reports progress and can be slowed down (`delay_s` per step) so
 tests can cancel it or kill its process midway. Each training appends a line to `log` (a file),
-so tests can count how many times a key was trained, across processes.
+so tests can count how many times a key was trained, across processes. `alloc_bytes` makes it
+first allocate that many bytes on the device (a real allocation, for out-of-memory tests).
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from core.jobs import JobKind, JobSpec, Progress, register
 
 def _train(spec: JobSpec, progress, device) -> dict:
     settings = spec.settings
+    if settings.get("alloc_bytes"):
+        torch.empty(settings["alloc_bytes"], dtype=torch.uint8, device=device)
     if settings.get("log"):
         with open(settings["log"], "a", encoding="utf-8") as handle:
             handle.write(spec.key + "\n")

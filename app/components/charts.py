@@ -146,9 +146,11 @@ def model_view(attention, *, cell: int = 110) -> go.Figure:
     # Streamlit reports no selection for a click on a heatmap (streamlit/streamlit#8760), so each
     # thumbnail's centre holds a transparent marker: a click there selects that point
     cells = [(layer, head) for layer in range(layers) for head in range(heads)]
-    fig.add_scatter(x=[head * size + (n - 1) / 2 for _, head in cells], y=[layer * size + (n - 1) / 2 for layer, _ in cells],
+    fig.add_scatter(x=[head * size + (n - 1) / 2 for _, head in cells],
+                    y=[layer * size + (n - 1) / 2 for layer, _ in cells],
                     mode="markers", showlegend=False, marker=dict(size=max(12, cell * 0.4), color="rgba(0,0,0,0)"),
-                    hovertemplate=[f"layer {layer}, head {head}: click to open<extra></extra>" for layer, head in cells])
+                    hovertemplate=[f"layer {layer}, head {head}: click to open<extra></extra>"
+                                   for layer, head in cells])
     for layer in range(layers):
         fig.add_annotation(x=-0.5, y=layer * size + (n - 1) / 2, text=f"L{layer}", showarrow=False, xanchor="right")
     for head in range(heads):

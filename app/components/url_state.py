@@ -3,8 +3,9 @@ exact demo (word, text, model, settings) and it reopens the same.
 
 Each page's widget keys share a prefix (`PageInfo.state_prefix`). Before the page runs, values in
 the URL fill the keys a new session has not set yet; after it runs, the current values are
-written back. The open tab is one of these settings (see `app.components.tabs`). Strings are written as they are (readable links), everything else, and strings that
-would read back as something else ("50", "true"), as JSON. Buttons, uploads and downloads hold no
+written back. The open tab is one of these settings (see `app.components.tabs`). Strings are
+written as they are (readable links), everything else, and strings that would read back as
+something else ("50", "true"), as JSON. Buttons, uploads and downloads hold no
 setting and are skipped; so are values too long for a sensible link.
 """
 

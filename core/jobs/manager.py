@@ -197,12 +197,17 @@ class JobManager:
         except PlaygroundError as err:
             log.warning("%s (%s) refused: %s", job.spec.label, job.spec.key, err)
             job._finish(JobState.FAILED, error=str(err))
-        except torch.OutOfMemoryError:
-            log.warning("%s (%s) ran out of %s memory", job.spec.label, job.spec.key, self.device)
-            job._finish(JobState.FAILED, error=(
-                f"The model did not fit in {self.device.type.upper()} memory. Choose a smaller model, "
-                "batch or context, or train on the CPU (NLP_PLAYGROUND_DEVICE=cpu)."))
-        except Exception as err:  # a bug: keep serving, tell the user, log the traceback
+        except Exception as err:
+            if out_of_memory(err):
+                log.warning("%s (%s) ran out of %s memory", job.spec.label, job.spec.key, self.device)
+                if self.device.type == "cuda":
+                    torch.cuda.empty_cache()  # hand back what the failed job held, for the next one
+                job._finish(JobState.FAILED, error=(
+                    f"The model did not fit in {self.device.type.upper()} memory. Choose a smaller model, batch or "
+                    "context" + (", or train on the CPU (NLP_PLAYGROUND_DEVICE=cpu)." if self.device.type != "cpu"
+                                 else ".")))
+                return
+            # a bug: keep serving, tell the user, log the traceback
             log.exception("training job %s failed", job.spec.label)
             job._finish(JobState.FAILED, error=f"Training failed unexpectedly ({type(err).__name__}: {err}).")
 
@@ -212,6 +217,13 @@ class JobManager:
             self.store.save(job.spec, tensors, data, train_seconds=round(seconds, 2), device=str(self.device))
         except OSError as err:
             job.warning = f"The result could not be cached ({err.strerror or err}); it lasts until the server restarts."
+
+
+def out_of_memory(err: BaseException) -> bool:
+    """A failed allocation: CUDA raises `torch.OutOfMemoryError`, the CPU allocator a plain
+    RuntimeError that says so."""
+    return isinstance(err, torch.OutOfMemoryError) or (
+        isinstance(err, RuntimeError) and "can't allocate memory" in str(err))
 
 
 _default: JobManager | None = None

@@ -114,6 +114,17 @@ def test_failure_is_reported_not_raised(tmp_path):
     assert job.state is JobState.FAILED and "no-such-corpus" in job.error
 
 
+def test_out_of_memory_fails_with_a_clear_message_and_the_queue_keeps_serving(tmp_path):
+    """A real allocation the device cannot satisfy (1 PiB: beyond any address space)."""
+    manager = JobManager(ArtifactStore(tmp_path), workers=1)
+    failed = manager.run(spec_of(alloc_bytes=2**50), timeout=30)
+    assert failed.state == JobState.FAILED
+    assert failed.error.startswith(f"The model did not fit in {manager.device.type.upper()} memory.")
+    assert "Choose a smaller model" in failed.error and "unexpectedly" not in failed.error
+    after = manager.run(spec_of(steps=2), timeout=30)
+    assert after.state == JobState.DONE and after.error is None
+
+
 def test_unwritable_cache_still_trains_and_says_so(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("a file where the cache folder should be")

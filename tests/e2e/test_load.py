@@ -4,6 +4,7 @@ as browser tabs do, concurrently, and see their own results."""
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -27,7 +28,9 @@ def test_concurrent_protocol_sessions_each_see_their_own_input(server):
             visit(server, "memory", "", "mem_batch", 32),
             visit(server, "anatomy", "an_tab=FlashAttention", "an_causal", False))
 
-    *metrics, memory, anatomy = asyncio.run(main())
+    # in a thread of its own: the session's Playwright browser already runs an event loop in this one
+    with ThreadPoolExecutor(1) as pool:
+        *metrics, memory, anatomy = pool.submit(asyncio.run, main()).result(timeout=300)
     for i, session in enumerate(metrics):
         assert not session.errors, session.errors
         drawn = " ".join(session.texts)

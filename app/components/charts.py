@@ -38,8 +38,8 @@ def style(fig: go.Figure, *, height: int = 380, title: str | None = None) -> go.
 def lines(series: dict[str, tuple[Sequence[float], Sequence[float]]], *, x_title: str, y_title: str,
           log_x: bool = False, log_y: bool = False, markers: bool | None = None, height: int = 380,
           title: str | None = None) -> go.Figure:
-    """One line per series. Built from graph objects, not plotly.express: express figures cost
-    about 40 ms each to build (validation and a template per figure), these under 2 ms."""
+    """One line per series. Built from graph objects, not plotly.express, which validates a whole
+    template into every figure: 4-5 times the build time (14 ms against 70, styling included)."""
     fig = go.Figure()
     for i, (name, (xs, ys)) in enumerate(series.items()):
         with_markers = len(xs) <= 60 if markers is None else markers

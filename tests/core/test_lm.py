@@ -42,22 +42,28 @@ def test_attention_extraction_equals_transformers_eager(shape):
     assert np.all(np.triu(ours, k=1) == 0)  # and the causal model never looks ahead
 
 
+def at_once(work, threads: int, repeats: int) -> dict[int, list]:
+    """Run `work(i)` `repeats` times in each of `threads` threads at once; the results per thread."""
+    results: dict[int, list] = {i: [] for i in range(threads)}
+
+    def run(i: int) -> None:
+        for _ in range(repeats):
+            results[i].append(work(i))
+
+    started = [threading.Thread(target=run, args=(i,)) for i in range(threads)]
+    for thread in started:
+        thread.start()
+    for thread in started:
+        thread.join()
+    return results
+
+
 def test_attention_of_a_shared_model_is_each_threads_own():
     """Sessions share one model and read its attention at the same time, each on its own text."""
     model = build_model(LMConfig(n_layer=2, n_embd=64), vocab_size=50).eval()
     inputs = [torch.randint(50, (n,), generator=torch.Generator().manual_seed(n)) for n in range(5, 13)]
     alone = [attention_weights(model, ids) for ids in inputs]
-    results: dict[int, list] = {i: [] for i in range(len(inputs))}
-
-    def read(i: int) -> None:
-        for _ in range(15):
-            results[i].append(attention_weights(model, inputs[i]))
-
-    threads = [threading.Thread(target=read, args=(i,)) for i in range(len(inputs))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results = at_once(lambda i: attention_weights(model, inputs[i]), len(inputs), repeats=15)
     for i, expected in enumerate(alone):
         assert len(results[i]) == 15
         for got in results[i]:
@@ -68,17 +74,7 @@ def test_models_built_in_parallel_threads_equal_those_built_alone():
     """Seeded initialisation uses torch's one global generator: threads must not disturb each other."""
     configs = [LMConfig(n_layer=2, n_embd=64, seed=seed) for seed in range(6)]
     alone = [build_model(c, 50).state_dict() for c in configs]
-    built: dict[int, list] = {i: [] for i in range(len(configs))}
-
-    def build(i: int) -> None:
-        for _ in range(4):
-            built[i].append(build_model(configs[i], 50).state_dict())
-
-    threads = [threading.Thread(target=build, args=(i,)) for i in range(len(configs))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    built = at_once(lambda i: build_model(configs[i], 50).state_dict(), len(configs), repeats=4)
     for i, expected in enumerate(alone):
         for state in built[i]:
             assert all(torch.equal(state[name], expected[name]) for name in expected)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from tests.e2e.conftest import LM_STEPS
@@ -30,6 +32,15 @@ def test_clicking_a_thumbnail_of_the_model_view_opens_that_head(server, browser,
     page.close()
 
 
+def download(page, key: str, folder: Path) -> Path:
+    """Click the download button with widget key `key` and keep the file it sends."""
+    with page.expect_download(timeout=60_000) as started:
+        page.locator(f".st-key-{key} button").click()
+    path = folder / started.value.suggested_filename
+    started.value.save_as(path)
+    return path
+
+
 def test_vectors_and_tokenizers_download_in_formats_their_libraries_read(server, browser, small_models, tmp_path):
     from gensim.models import KeyedVectors
     from tokenizers import Tokenizer
@@ -38,18 +49,10 @@ def test_vectors_and_tokenizers_download_in_formats_their_libraries_read(server,
     watch = PageWatch(page)
     page.goto(f"{server}/embeddings?{small_models['embeddings']}&emb_tab=Download")
     watch.settle()
-    with page.expect_download(timeout=60_000) as download:
-        page.locator(".st-key-emb_dl_w2v button").click()
-    path = tmp_path / download.value.suggested_filename
-    download.value.save_as(path)
-    vectors = KeyedVectors.load_word2vec_format(str(path), binary=False)
+    vectors = KeyedVectors.load_word2vec_format(str(download(page, "emb_dl_w2v", tmp_path)), binary=False)
     assert vectors.vector_size == 50 and "king" in vectors.key_to_index
     page.goto(f"{server}/tokenizers?{small_models['tokenizers']}&tok_tab=Import%20%2F%20export")
     watch.settle()
-    with page.expect_download(timeout=60_000) as download:
-        page.locator(".st-key-tok_export_wordpiece button").click()
-    path = tmp_path / download.value.suggested_filename
-    download.value.save_as(path)
-    assert Tokenizer.from_file(str(path)).encode("To be, or not to be").tokens
+    assert Tokenizer.from_file(str(download(page, "tok_export_wordpiece", tmp_path))).encode("To be, or not").tokens
     watch.assert_clean()
     page.close()

@@ -101,7 +101,10 @@ def decoded(_lm, key: str, prompt: str, method: str, max_new_tokens: int, settin
 @st.cache_data(show_spinner=False, max_entries=256)
 def next_token_logits(_lm, key: str, prompt: str):
     """The model's logits for the token after `prompt` (float32, on the CPU)."""
-    return _lm.model(input_ids=_lm.encode(prompt).view(1, -1)).logits[0, -1].detach().float().cpu()
+    import torch
+
+    with torch.no_grad():
+        return _lm.model(input_ids=_lm.encode(prompt).view(1, -1)).logits[0, -1].float().cpu()
 
 
 @st.cache_data(show_spinner="Decoding with every method...", max_entries=32)

@@ -206,8 +206,9 @@ async def load(client, urls: list[str], sessions: int, rounds: int, think: float
     cold = {}
     for url in urls:  # a lecturer's server has served each page before the class arrives
         for name in INTERACTIONS:
-            first = (await client.session(name, 1, 0.0, url)).first_render_s
-            cold[name] = first if url == urls[0] else cold[name]
+            visit = await client.session(name, 1, 0.0, url)
+            if url == urls[0]:  # the other replicas are warmed the same way; one figure reported
+                cold[name] = visit.first_render_s
     trainer = await client.start_training() if training else None
     rss_before = sum(rss_bytes(pid) for pid in server_pids)
     cpu_before = sum(cpu_seconds(pid) for pid in server_pids)

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+from streamlit.proto.WidgetStates_pb2 import WidgetState
 
 FINISHED = ForwardMsg.ScriptFinishedStatus.Value("FINISHED_SUCCESSFULLY")
 WIDGET_VALUE_FIELDS = {  # element type -> the WidgetState field its value travels in
@@ -97,10 +98,8 @@ class StreamSession:
             self.widgets[user_key] = Widget(widget_id, kind, kind == "number_input" and
                                             element.number_input.data_type == element.number_input.INT)
 
-    def state(self, key: str, value) -> object:
+    def state(self, key: str, value) -> WidgetState:
         """A WidgetState that sets the widget with user key `key` to `value` (a button: pressed)."""
-        from streamlit.proto.WidgetStates_pb2 import WidgetState
-
         widget = self.widgets[key]
         state = WidgetState(id=widget.id)
         if widget.element_type == "button":

@@ -1,10 +1,11 @@
 """Attention weights computed from a model's own projections, independently of `output_attentions`.
 
-Forward hooks capture each attention block's input (per thread: the model is shared); the weights are then recomputed from the
-block's query/key projections: softmax(q k^T / sqrt(d) + causal mask), with rotary position
-embeddings applied to q and k for Llama and key heads repeated for grouped-query attention. The
-tests check that this equals the library's eager `output_attentions`, so the pages show what the
-model really computes, while the model itself keeps its fast attention and is never modified.
+Forward hooks capture each attention block's input (per thread: the model is shared); the weights
+are then recomputed from the block's query/key projections: softmax(q k^T / sqrt(d) + causal
+mask), with rotary position embeddings applied to q and k for Llama and key heads repeated for
+grouped-query attention. The tests check that this equals the library's eager
+`output_attentions`, so the pages show what the model really computes, while the model itself
+keeps its fast attention and is never modified.
 """
 
 from __future__ import annotations
@@ -65,11 +66,11 @@ def attention_weights(model: PreTrainedModel, input_ids: torch.Tensor) -> np.nda
         model(input_ids.view(1, -1).to(model.device))
     c = model.config
     out = []
-    for layer, (args, kwargs) in zip(layers, captured):
-        hidden, positions = args[0] if args else kwargs["hidden_states"], kwargs.get("position_embeddings")
+    for layer, (hidden, kwargs) in zip(layers, captured):
         if gpt2:
             q, k = _gpt2_qk(layer, hidden, c.n_head)
         else:
-            q, k = _llama_qk(layer, hidden, positions, c.num_attention_heads, c.num_key_value_heads)
+            q, k = _llama_qk(layer, hidden, kwargs["position_embeddings"], c.num_attention_heads,
+                             c.num_key_value_heads)
         out.append(_weights(q.float(), k.float(), causal=True)[0])
     return torch.stack(out).cpu().numpy()  # (L, H, T, T)

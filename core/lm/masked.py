@@ -20,8 +20,8 @@ from core.jobs.progress import Progress, ProgressCallback
 from core.lm.char_tokenizer import CharTokenizer
 from core.lm.config import LMConfig
 from core.lm.model import layer_inputs
-from core.seeding import seeded
 from core.lm.train import learning_rate, make_optimizer, sample_batch, split_ids, text_of
+from core.seeding import seeded
 
 MASK = "\u2588"  # the [MASK] token's character (█): one character, like every other token
 BLANK = "_"  # what a user types for a missing character
@@ -66,8 +66,7 @@ class MaskedLM:
             self.model(input_ids=ids)
         heads, d = self.config.n_head, self.config.head_dim
         weights = []
-        for layer, (args, kwargs) in zip(layers, captured):
-            hidden = args[0] if args else kwargs["hidden_states"]
+        for layer, (hidden, _) in zip(layers, captured):
             q = layer.attention.self.query(hidden).view(1, -1, heads, d).transpose(1, 2)  # (1, H, T, D)
             k = layer.attention.self.key(hidden).view(1, -1, heads, d).transpose(1, 2)
             weights.append((q @ k.transpose(-1, -2) / math.sqrt(d)).softmax(-1)[0])

@@ -50,20 +50,20 @@ def layers_of(model: PreTrainedModel) -> list[torch.nn.Module]:
 
 
 @contextlib.contextmanager
-def layer_inputs(layers: Sequence[torch.nn.Module]) -> Iterator[list[tuple[tuple, dict] | None]]:
-    """Within the block, record each layer's positional and keyword inputs for forward passes
-    run by this thread (one slot per layer, the latest call).
+def layer_inputs(layers: Sequence[torch.nn.Module]) -> Iterator[list[tuple[torch.Tensor, dict] | None]]:
+    """Within the block, record each layer's input hidden states and keyword arguments for forward
+    passes run by this thread (one slot per layer, the latest call).
 
     A served model is shared by every session, and their threads run it at the same time; a hook
     sees every thread's calls, so without the thread check one student's attention map was drawn
     from another student's text (the load test found it: sessions got each other's tensors)."""
     owner = threading.get_ident()
-    captured: list[tuple[tuple, dict] | None] = [None] * len(layers)
+    captured: list[tuple[torch.Tensor, dict] | None] = [None] * len(layers)
 
     def hook(index: int):
         def capture(module, args, kwargs):
             if threading.get_ident() == owner:
-                captured[index] = (args, kwargs)
+                captured[index] = (args[0] if args else kwargs["hidden_states"], kwargs)
         return capture
 
     handles = [layer.register_forward_pre_hook(hook(i), with_kwargs=True) for i, layer in enumerate(layers)]

@@ -16,7 +16,7 @@ from core.lm import LMConfig, train_lm
 def main() -> None:
     rows = []
     for steps in (300, 900):
-        lm = train_lm("tinyshakespeare", "char", LMConfig(), steps=steps)
+        lm = train_lm(LMConfig(), corpus="tinyshakespeare", steps=steps, device=pick_device())
         last = lm.history[-1]
         rows.append({"steps": steps, "seconds": last["elapsed_s"], "tokens/s": last["tokens_per_s"],
                      "validation loss": last["val_loss"], "device": describe_device(pick_device())})

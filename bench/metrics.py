@@ -1,4 +1,4 @@
-"""BLEU and ROUGE speed against sacrebleu and rouge-score on 3,000 real segment pairs.
+"""BLEU, chrF and ROUGE speed against sacrebleu and rouge-score on 3,000 real segment pairs.
 
     python -m bench.metrics
 """
@@ -12,7 +12,7 @@ from rouge_score import rouge_scorer
 
 from bench.common import table, timed
 from core.corpora import get_corpus
-from core.metrics import corpus_bleu, rouge, sentence_bleu
+from core.metrics import CHRF_PLUS_PLUS, corpus_bleu, corpus_chrf, rouge, sentence_bleu
 from core.metrics.bleu_tokenize import TOKENIZERS
 from tests.core.test_metrics import perturb
 
@@ -35,6 +35,9 @@ def main() -> None:
         "corpus BLEU": (lambda: corpus_bleu(hyps, [refs]), lambda: sacrebleu.corpus_bleu(hyps, [refs])),
         "sentence BLEU x 3000": (lambda: [sentence_bleu(h, [r]) for h, r in zip(hyps, refs)],
                                  lambda: [sacrebleu.sentence_bleu(h, [r]) for h, r in zip(hyps, refs)]),
+        "corpus chrF": (lambda: corpus_chrf(hyps, [refs]), lambda: sacrebleu.CHRF().corpus_score(hyps, [refs])),
+        "corpus chrF++": (lambda: corpus_chrf(hyps, [refs], CHRF_PLUS_PLUS),
+                          lambda: sacrebleu.CHRF(word_order=2).corpus_score(hyps, [refs])),
         "ROUGE 1/2/L/Lsum, stemmer, x 3000": (lambda: [rouge(h, r) for h, r in zip(hyps, refs)],
                                                lambda: [scorer.score(r, h) for h, r in zip(hyps, refs)]),
     }

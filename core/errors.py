@@ -3,11 +3,33 @@
 Every message names the argument at fault and how to fix it, so the app can show the message as
 it is (never a traceback). They subclass `ValueError`/`KeyError` so plain Python callers can catch
 them the usual way.
+
+A message is a template with named fields, `InvalidSetting("steps must be positive, not
+{steps!r}.", steps=steps)`, never an f-string: the template is what the translation catalogues
+hold (see `core.i18n`), and the fields are filled in after translating. `str(error)` is the
+English sentence.
 """
+
+from __future__ import annotations
+
+from typing import Any, Callable
 
 
 class PlaygroundError(Exception):
     """Base class of every error that `core` means a user to read."""
+
+    def __init__(self, message: str = "", /, **fields: Any):
+        super().__init__(message)
+        self.template = message
+        self.fields = fields
+
+    def __str__(self) -> str:
+        return self.render(lambda text: text)
+
+    def render(self, gettext: Callable[[str], str]) -> str:
+        """The sentence in the language `gettext` translates into (English with the identity)."""
+        template = gettext(self.template) if self.template else self.template
+        return template.format(**self.fields) if self.fields else template
 
 
 class InvalidSetting(PlaygroundError, ValueError):
@@ -25,14 +47,22 @@ class UnknownName(PlaygroundError, KeyError):
     """
 
     def __str__(self) -> str:
-        return str(self.args[0]) if self.args else ""
+        return PlaygroundError.__str__(self)
 
 
 class JobCancelled(PlaygroundError):
     """Training stopped because its progress callback returned False or its job was cancelled."""
 
 
-def require(condition: bool, message: str) -> None:
-    """Raise `InvalidSetting(message)` unless `condition` holds: one-line boundary checks."""
+class Refused(PlaygroundError):
+    """A request the server will not run for this user now (a queue limit, a budget, a quota)."""
+
+
+class Unsafe(PlaygroundError, ValueError):
+    """An input (an uploaded file, a name) that cannot be processed without risk to the server."""
+
+
+def require(condition: bool, message: str, /, **fields: Any) -> None:
+    """Raise `InvalidSetting(message, **fields)` unless `condition` holds: one-line boundary checks."""
     if not condition:
-        raise InvalidSetting(message)
+        raise InvalidSetting(message, **fields)

@@ -15,6 +15,11 @@ ENV_DEVICE = "NLP_PLAYGROUND_DEVICE"  # auto | cpu | cuda | cuda:N | mps
 ENV_WORKERS = "NLP_PLAYGROUND_WORKERS"  # training jobs that run at the same time
 ENV_MAX_TEXT_MB = "NLP_PLAYGROUND_MAX_TEXT_MB"  # cap on uploaded or pasted text
 ENV_MODEL_ROOTS = "NLP_PLAYGROUND_MODEL_ROOTS"  # folders local models may be loaded from
+ENV_JOBS_PER_USER = "NLP_PLAYGROUND_JOBS_PER_USER"  # a student's queued + running jobs at most
+ENV_MAX_QUEUE = "NLP_PLAYGROUND_MAX_QUEUE"  # queued jobs on the whole server at most
+ENV_STUDENT_BUDGET_MIN = "NLP_PLAYGROUND_STUDENT_BUDGET_MIN"  # longest job a student may start (estimated)
+ENV_USER_QUOTA_MB = "NLP_PLAYGROUND_USER_QUOTA_MB"  # cache space one user's own artifacts may take
+ENV_COMPILED_CACHE = "NLP_PLAYGROUND_COMPILED_CACHE"  # per-host folder for compiled kernels (never shared)
 
 ASSETS_DIR = Path(__file__).resolve().parent.parent / "assets"
 
@@ -51,6 +56,36 @@ def workers() -> int:
 def max_text_bytes() -> int:
     """Largest user text accepted (upload or paste)."""
     return int(_float_env(ENV_MAX_TEXT_MB, 10.0) * 2**20)
+
+
+def jobs_per_user() -> int:
+    """How many jobs one student may have queued or running at once."""
+    return max(1, int(_float_env(ENV_JOBS_PER_USER, 2)))
+
+
+def max_queue() -> int:
+    """How many jobs may wait in the queue; beyond it new work is refused with a message."""
+    return max(1, int(_float_env(ENV_MAX_QUEUE, 20)))
+
+
+def student_budget_s() -> float:
+    """The longest job (estimated on this server's device) a student may start; lecturers have none."""
+    return _float_env(ENV_STUDENT_BUDGET_MIN, 10.0) * 60
+
+
+def user_quota_bytes() -> int:
+    """Cache space a user's own artifacts may take before that user's least recently used go."""
+    return int(_float_env(ENV_USER_QUOTA_MB, 256.0) * 2**20)
+
+
+def compiled_cache_dir() -> Path:
+    """Where numba keeps compiled kernels: per host and per user, never the shared cache folder
+    (its cache files are pickles: whoever could write them would run code in every replica)."""
+    raw = os.environ.get(ENV_COMPILED_CACHE, "").strip()
+    if raw:
+        return Path(raw).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME", "").strip() or str(Path.home() / ".cache")
+    return Path(base) / "nlp-playground-kernels"
 
 
 def model_roots() -> list[Path]:

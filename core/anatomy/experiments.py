@@ -9,20 +9,18 @@ position of the longest windows.
 
 from __future__ import annotations
 
-import math
-import time
 from dataclasses import asdict, dataclass, field
 
 import torch
 import torch.nn.functional as F
 
 from core.anatomy.model import Anatomy, TinyDecoder, layer_gradient_norms
-from core.device import pick_device
 from core.errors import require
-from core.jobs.progress import Progress, ProgressCallback
+from core.progress import ProgressCallback
 from core.lm.char_tokenizer import CharTokenizer
 from core.lm.config import LMConfig
-from core.lm.train import learning_rate, make_optimizer, sample_batch, split_ids, text_of
+from core.lm.train import sample_batch, split_ids, training_text
+from core.training import fit
 
 CONTEXT_FACTORS = (1, 2, 4)
 
@@ -115,13 +113,14 @@ def _loss(model: TinyDecoder, x: torch.Tensor, y: torch.Tensor, reduction: str =
 
 
 @torch.no_grad()
-def _per_position_loss(model: TinyDecoder, data: torch.Tensor, config: LMConfig, device: torch.device) -> torch.Tensor:
+def _per_position_loss(model: TinyDecoder, data: torch.Tensor, config: LMConfig) -> torch.Tensor:
     """Loss at each position (T,) averaged over `eval_batches` fixed batches of `config.block_size` tokens."""
     generator = torch.Generator().manual_seed(1)
-    total = torch.zeros(config.block_size)
+    total = torch.zeros(config.block_size, device=data.device)
     for _ in range(config.eval_batches):
-        total += _loss(model, *sample_batch(data, config, generator, device), reduction="none").mean(0).cpu()
-    return total / config.eval_batches
+        x, y = sample_batch(data, config.block_size, config.batch_size, generator)
+        total += _loss(model, x, y, reduction="none").mean(0)
+    return (total / config.eval_batches).cpu()
 
 
 def _context_config(config: LMConfig, factor: int) -> LMConfig:
@@ -129,52 +128,43 @@ def _context_config(config: LMConfig, factor: int) -> LMConfig:
     return config.replace(block_size=config.block_size * factor, batch_size=max(1, config.batch_size // factor))
 
 
-def train_variant(text_or_corpus: str, changes: dict, *, steps: int, seed: int = 0, experiment: str = "",
-                  label: str = "", device=None, progress: ProgressCallback | None = None,
-                  max_chars: int | None = 2_000_000) -> VariantResult:
+def train_variant(changes: dict, *, corpus: str | None = None, text: str | None = None, steps: int, seed: int = 0,
+                  experiment: str = "", label: str = "", device: torch.device | str = "cpu",
+                  progress: ProgressCallback | None = None, max_chars: int | None = 2_000_000) -> VariantResult:
     """Train one variant (LMConfig and Anatomy fields that differ from the defaults) on a
     character-level corpus and measure it. `experiment` and `label` only name the result."""
-    require(isinstance(steps, int) and steps > 0, f"steps must be a positive whole number, not {steps!r}.")
     config, anatomy = parts_of(changes)
     config = config.replace(seed=seed)
-    device = pick_device(device)
-    text, _ = text_of(text_or_corpus, max_chars)
+    device = torch.device(device)
+    text, _ = training_text(corpus=corpus, text=text, max_chars=max_chars)
     tokenizer = CharTokenizer.from_text(text)
-    train, val = split_ids(torch.tensor(tokenizer.encode(text), dtype=torch.long), config.block_size)
-    config.check_fits(tokenizer.vocab_size)
+    train, val = (part.to(device) for part in
+                  split_ids(torch.tensor(tokenizer.encode(text), dtype=torch.long), config.block_size))
+    config.check_fits(tokenizer.vocab_size, device=device)
     model = TinyDecoder(config, anatomy, tokenizer.vocab_size).to(device)
     generator = torch.Generator().manual_seed(seed)
-    _loss(model, *sample_batch(train, config, generator, device)).backward()
+    _loss(model, *sample_batch(train, config.block_size, config.batch_size, generator)).backward()
     result = VariantResult(experiment, label, anatomy.as_dict(), asdict(config),
                            sum(p.numel() for p in model.parameters()), layer_gradient_norms(model))
-    optimizer = make_optimizer(model, config)
-    tracker = Progress(progress, steps)
-    start = time.perf_counter()
-    for step in range(1, steps + 1):
-        for group in optimizer.param_groups:
-            group["lr"] = learning_rate(step - 1, steps, config)
-        loss = _loss(model, *sample_batch(train, config, generator, device))
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
-        optimizer.step()
-        record = {"step": step, "train_loss": loss.item()}
-        if not math.isfinite(record["train_loss"]):
-            result.diverged = True
-            break
-        if step % config.eval_interval == 0 or step == steps:
-            model.eval()
-            record["val_loss"] = float(_per_position_loss(model, val, config, device).mean())
-            model.train()
-        result.history.append(record)
-        tracker.update(step, f"{label}: step {step} of {steps}", force="val_loss" in record,
-                       loss=record["train_loss"], **({"val_loss": record["val_loss"]} if "val_loss" in record else {}))
-    result.elapsed_s = time.perf_counter() - start
-    model.eval()
+    model.zero_grad(set_to_none=True)
+
+    def loss_at(step: int) -> torch.Tensor:
+        return _loss(model, *sample_batch(train, config.block_size, config.batch_size, generator))
+
+    def validation(step: int) -> dict[str, float]:
+        return {"val_loss": float(_per_position_loss(model, val, config).mean())}
+
+    history = fit(model, loss_at, steps=steps, schedule=config.schedule, device=device, progress=progress,
+                  label="{variant}: step {step} of {steps}", label_fields={"variant": label}, evaluate=validation,
+                  eval_interval=config.eval_interval)
+    result.diverged = bool(history and history[-1].get("diverged"))
+    result.history = [{k: v for k, v in r.items() if k in ("step", "train_loss", "val_loss")}
+                      for r in history if not r.get("diverged")]
+    result.elapsed_s = history[-1]["elapsed_s"] if history else 0.0
     for factor in CONTEXT_FACTORS:
         longer = _context_config(config, factor)
         fits = len(val) > longer.block_size + 1 and not result.diverged
-        losses = _per_position_loss(model, val, longer, device) if fits else None
+        losses = _per_position_loss(model, val, longer) if fits else None
         result.context_losses[f"{factor}x"] = float(losses.mean()) if losses is not None else None
         if losses is not None and factor == CONTEXT_FACTORS[-1]:
             result.position_losses = [round(float(v), 4) for v in losses]

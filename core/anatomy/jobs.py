@@ -9,33 +9,52 @@ from __future__ import annotations
 
 import torch
 
-from core.anatomy.experiments import EXPERIMENTS, VariantResult, train_variant
+from core.anatomy.experiments import EXPERIMENTS, VariantResult, parts_of, train_variant
 from core.errors import require
-from core.jobs import JobKind, JobSpec, register
+from core.jobs import JobContext, JobKind, JobSpec, Work, register
+from core.jobs.estimate import transformer_flops
 
 DEFAULT_CORPUS = "tinyshakespeare"
+CHAR_VOCAB = 65  # Tiny Shakespeare's characters
+
+
+def _experiment(name: str):
+    require(name in EXPERIMENTS, "No experiment {name!r}: choose one of {choices}.", name=name,
+            choices=", ".join(EXPERIMENTS))
+    return EXPERIMENTS[name]
 
 
 def variant_spec(experiment: str, label: str, *, steps: int | None = None, seed: int = 0,
                  corpus: str = DEFAULT_CORPUS) -> JobSpec:
-    require(experiment in EXPERIMENTS, f"No experiment {experiment!r}: choose one of {', '.join(EXPERIMENTS)}.")
-    definition = EXPERIMENTS[experiment]
-    return JobSpec.of("anatomy", corpus, {"experiment": experiment, "variant": label, "changes": definition.changes(label),
-                                          "steps": steps or definition.steps, "seed": seed})
+    definition = _experiment(experiment)
+    return ANATOMY.spec(corpus, {"experiment": experiment, "variant": label, "changes": definition.changes(label),
+                                 "steps": steps or definition.steps, "seed": seed})
 
 
 def experiment_specs(experiment: str, *, steps: int | None = None, seed: int = 0,
                      corpus: str = DEFAULT_CORPUS) -> list[JobSpec]:
     """One spec per variant of the experiment, in the experiment's order."""
-    require(experiment in EXPERIMENTS, f"No experiment {experiment!r}: choose one of {', '.join(EXPERIMENTS)}.")
     return [variant_spec(experiment, label, steps=steps, seed=seed, corpus=corpus)
-            for label in EXPERIMENTS[experiment].variants]
+            for label in _experiment(experiment).variants]
 
 
-def _train(spec: JobSpec, progress, device: torch.device) -> VariantResult:
+def _train(spec: JobSpec, context: JobContext) -> VariantResult:
     s = spec.settings
-    return train_variant(spec.corpus, s["changes"], steps=s["steps"], seed=s["seed"], experiment=s["experiment"],
-                         label=s["variant"], device=device, progress=progress)
+    return train_variant(s["changes"], corpus=spec.corpus, steps=s["steps"], seed=s["seed"],
+                         experiment=s["experiment"], label=s["variant"], device=context.device,
+                         progress=context.progress)
+
+
+def _work(spec: JobSpec) -> Work:
+    """Training, validation every `eval_interval` steps, and the 1x/2x/4x context evaluations."""
+    s = spec.settings
+    config, _ = parts_of(s["changes"])
+    parameters = config.parameter_count(CHAR_VOCAB)
+    window = config.batch_size * config.block_size
+    trained = transformer_flops(parameters, config.n_layer, config.n_embd, config.block_size, s["steps"] * window)
+    evaluated = (s["steps"] // config.eval_interval + 1 + 3) * config.eval_batches * window
+    return Work(trained + transformer_flops(parameters, config.n_layer, config.n_embd, 4 * config.block_size,
+                                            evaluated, forward_only=True), "flop")
 
 
 def _dump(result: VariantResult):
@@ -47,7 +66,7 @@ def _load(tensors, data) -> VariantResult:
     return VariantResult(**data, position_losses=tensors["position_losses"].tolist())
 
 
-register(JobKind(
-    name="anatomy", version=1, train=_train, dump=_dump, load=_load,
+ANATOMY = register(JobKind(
+    name="anatomy", version=2, train=_train, dump=_dump, load=_load, work=_work,
     description="a tiny decoder trained with one part swapped (positions, norms, activations, KV heads)",
-    defaults=tuple(spec for name in EXPERIMENTS for spec in experiment_specs(name))))
+    defaults=lambda: tuple(spec for name in EXPERIMENTS for spec in experiment_specs(name))))

@@ -66,7 +66,9 @@ def align(reference: WordVectors, other: WordVectors, top: int = 5000) -> WordVe
 
 def neighbour_drift(vectors: WordVectors, word: str, topn: int = 8) -> list[list[str]]:
     """The nearest words of `word` at each training checkpoint, then at the end."""
-    index = vectors.vector(word) is not None and vectors.index[word.lower()]
+    word = word.strip().lower()
+    vectors.vector(word)  # an unknown word gets its message (with close spellings) here
+    index = vectors.index[word]
     out = []
     for snapshot in [*vectors.snapshots, vectors.vectors]:
         unit = snapshot / np.maximum(np.linalg.norm(snapshot, axis=1, keepdims=True), 1e-12)

@@ -16,7 +16,7 @@ from sklearn.utils.extmath import randomized_svd
 from core.embeddings.text import EncodedCorpus, sentences_of
 from core.embeddings.vectors import WordVectors
 from core.errors import require
-from core.jobs.progress import Progress, ProgressCallback
+from core.progress import Progress, ProgressCallback
 
 CHUNK = 2_000_000
 

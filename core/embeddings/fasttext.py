@@ -14,12 +14,12 @@ import time
 import numpy as np
 from numba import njit, prange
 
-from core.embeddings.kernels import _negative_step, _random
+from core.embeddings.kernels import lcg_next, negative_step
 from core.embeddings.sampling import keep_probability, negative_table
-from core.embeddings.text import EncodedCorpus, encode
+from core.embeddings.text import EncodedCorpus, encode, sentence_chunks
 from core.embeddings.vectors import UnknownWord, WordVectors
 from core.errors import require
-from core.jobs.progress import Progress, ProgressCallback
+from core.progress import Progress, ProgressCallback
 
 MIN_N, MAX_N = 3, 6
 
@@ -69,6 +69,12 @@ class FastTextVectors(WordVectors):
         tensors["ngram_vectors"] = torch.from_numpy(np.ascontiguousarray(self.ngram_vectors))
         return tensors, {**data, "buckets": self.buckets}
 
+    @classmethod
+    def from_artifact(cls, tensors: dict, data: dict) -> "FastTextVectors":
+        arrays = {k: v.numpy() for k, v in tensors.items()}
+        return cls(data["words"], arrays["vectors"], ngram_vectors=arrays["ngram_vectors"], buckets=data["buckets"],
+                   **cls._artifact_fields(arrays, data))
+
 
 @njit(cache=True, fastmath=True)
 def _block(ids, starts, first, last, keep, w_word, w_ngram, offsets, grams, w_out, table, window, negative,
@@ -76,18 +82,21 @@ def _block(ids, starts, first, last, keep, w_word, w_ngram, offsets, grams, w_ou
     dim = w_word.shape[1]
     total = starts[-1] - starts[0]
     l1, neu1e = np.zeros(dim, dtype=np.float32), np.zeros(dim, dtype=np.float32)
-    sentence_ids = np.empty(10_000, dtype=np.int32)
+    longest = 1
+    for s in range(first, last):  # a buffer that fits the longest sentence: no input can overrun it
+        longest = max(longest, starts[s + 1] - starts[s])
+    sentence_ids = np.empty(longest, dtype=np.int32)
     loss, predictions = 0.0, 0
     for s in range(first, last):
         lr = lr_start - (lr_start - lr_end) * (starts[s] - starts[0]) / max(1, total)
         n = 0
         for p in range(starts[s], starts[s + 1]):
-            state = _random(state)
+            state = lcg_next(state)
             if keep[ids[p]] >= 1.0 or keep[ids[p]] > (state & np.uint64(0xFFFF)) / 65536.0:
                 sentence_ids[n] = ids[p]
                 n += 1
         for i in range(n):
-            state = _random(state)
+            state = lcg_next(state)
             reduced = window - np.int64(state % np.uint64(window))
             for j in range(max(0, i - reduced), min(n, i + reduced + 1)):
                 if j == i:
@@ -102,9 +111,9 @@ def _block(ids, starts, first, last, keep, w_word, w_ngram, offsets, grams, w_ou
                         l1[c] += w_ngram[grams[g], c]
                 for c in range(dim):
                     l1[c] /= parts
-                state = _random(state)
+                state = lcg_next(state)
                 measure = (state >> np.uint64(20)) % np.uint64(16) == 0
-                state, step_loss = _negative_step(l1, sentence_ids[i], w_out, neu1e, table, negative, lr, state,
+                state, step_loss = negative_step(l1, sentence_ids[i], w_out, neu1e, table, negative, lr, state,
                                                   measure)
                 loss += step_loss
                 predictions += measure
@@ -134,8 +143,6 @@ def train_fasttext(sentences=None, *, dim: int = 100, window: int = 5, negative:
                    progress: ProgressCallback | None = None) -> FastTextVectors:
     for name, value in (("dim", dim), ("window", window), ("epochs", epochs), ("buckets", buckets)):
         require(isinstance(value, int) and value > 0, f"{name} must be a positive whole number, not {value!r}.")
-    from core.embeddings.word2vec import _chunks
-
     corpus = corpus or encode(sentences, min_count)
     words, counts = corpus.vocab.words, corpus.vocab.counts
     rows = [ngram_rows(w, buckets) for w in words]
@@ -150,7 +157,7 @@ def train_fasttext(sentences=None, *, dim: int = 100, window: int = 5, negative:
     history, start = [], time.perf_counter()
     for epoch in range(epochs):
         total_loss, total_predictions = 0.0, 0
-        for index, (first, last) in enumerate(_chunks(corpus)):
+        for index, (first, last) in enumerate(sentence_chunks(corpus)):
             starts = corpus.sentence_starts[first:last + 1]
             losses, predictions = np.zeros(8), np.zeros(8, dtype=np.int64)
             fraction = (epoch + starts[0] / len(corpus.ids)) / epochs, (epoch + starts[-1] / len(corpus.ids)) / epochs

@@ -19,7 +19,7 @@ from core.embeddings.counts import cooccurrence
 from core.embeddings.text import EncodedCorpus, encode
 from core.embeddings.vectors import WordVectors
 from core.errors import require
-from core.jobs.progress import Progress, ProgressCallback
+from core.progress import Progress, ProgressCallback
 
 
 @njit(parallel=True, cache=True, fastmath=True)

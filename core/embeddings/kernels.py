@@ -17,7 +17,9 @@ import os
 
 from core import settings
 
-os.environ.setdefault("NUMBA_CACHE_DIR", str(settings.cache_dir() / "numba"))
+# compiled kernels are cached per host, never in the shared cache folder (numba's cache files are
+# pickles: whoever could write them would run code in every replica)
+os.environ.setdefault("NUMBA_CACHE_DIR", str(settings.compiled_cache_dir()))
 
 import numba  # noqa: E402
 import numpy as np  # noqa: E402
@@ -30,7 +32,7 @@ EXP_TABLE = (1.0 / (1.0 + np.exp(-(np.arange(EXP_TABLE_SIZE) / EXP_TABLE_SIZE * 
 
 
 @njit(inline="always")
-def _random(state):
+def lcg_next(state):
     """word2vec.c's linear congruential generator."""
     return (state * np.uint64(25214903917) + np.uint64(11)) & np.uint64(0xFFFFFFFFFFFF)
 
@@ -44,7 +46,7 @@ def _sigmoid(x):
 # The dot product and the two row updates are written out in each step function on purpose: moving
 # them into a shared helper measured 10-15% slower (2 cores, 1.5M words, best of three).
 @njit(inline="always", fastmath=True)
-def _negative_step(l1, target, w_out, neu1e, table, negative, lr, state, measure):
+def negative_step(l1, target, w_out, neu1e, table, negative, lr, state, measure):
     """One positive and `negative` sampled targets for hidden vector l1; returns (state, loss).
 
     The loss is only computed when `measure` (a sample of the steps: logarithms are costly)."""
@@ -54,7 +56,7 @@ def _negative_step(l1, target, w_out, neu1e, table, negative, lr, state, measure
         if k == 0:
             word, label = target, 1.0
         else:
-            state = _random(state)
+            state = lcg_next(state)
             word = table[(state >> np.uint64(16)) & np.uint64(table.shape[0] - 1)]  # table size: a power of two
             if word == target:
                 continue
@@ -76,7 +78,7 @@ def _negative_step(l1, target, w_out, neu1e, table, negative, lr, state, measure
 
 
 @njit(inline="always", fastmath=True)
-def _hierarchical_step(l1, target, w_out, neu1e, points, codes, lengths, lr, measure):
+def hierarchical_step(l1, target, w_out, neu1e, points, codes, lengths, lr, measure):
     dim = l1.shape[0]
     loss = 0.0
     for k in range(lengths[target]):
@@ -104,19 +106,22 @@ def _train_block(ids, starts, first, last, keep, w_in, w_out, table, points, cod
     total = starts[-1] - starts[0]
     neu1e = np.zeros(dim, dtype=np.float32)
     hidden = np.zeros(dim, dtype=np.float32)
-    sentence_ids = np.empty(10_000, dtype=np.int32)
+    longest = 1
+    for s in range(first, last):  # a buffer that fits the longest sentence: no input can overrun it
+        longest = max(longest, starts[s + 1] - starts[s])
+    sentence_ids = np.empty(longest, dtype=np.int32)
     loss, predictions, effective = 0.0, 0, 0
     for s in range(first, last):
         lr = lr_start - (lr_start - lr_end) * (starts[s] - starts[0]) / max(1, total)
         n = 0
         for p in range(starts[s], starts[s + 1]):
-            state = _random(state)
+            state = lcg_next(state)
             if keep[ids[p]] >= 1.0 or keep[ids[p]] > (state & np.uint64(0xFFFF)) / 65536.0:
                 sentence_ids[n] = ids[p]
                 n += 1
         effective += n
         for i in range(n):
-            state = _random(state)
+            state = lcg_next(state)
             reduced = window - np.int64(state % np.uint64(window))
             lo, hi = max(0, i - reduced), min(n, i + reduced + 1)
             if cbow:
@@ -134,13 +139,13 @@ def _train_block(ids, starts, first, last, keep, w_in, w_out, table, points, cod
                 for c in range(dim):
                     hidden[c] /= used
                     neu1e[c] = 0.0
-                state = _random(state)
+                state = lcg_next(state)
                 measure = (state >> np.uint64(20)) % np.uint64(16) == 0
                 if hierarchical:
-                    loss += _hierarchical_step(hidden, sentence_ids[i], w_out, neu1e, points, codes, lengths, lr,
+                    loss += hierarchical_step(hidden, sentence_ids[i], w_out, neu1e, points, codes, lengths, lr,
                                                measure)
                 else:
-                    state, step_loss = _negative_step(hidden, sentence_ids[i], w_out, neu1e, table, negative, lr,
+                    state, step_loss = negative_step(hidden, sentence_ids[i], w_out, neu1e, table, negative, lr,
                                                       state, measure)
                     loss += step_loss
                 predictions += measure
@@ -156,12 +161,12 @@ def _train_block(ids, starts, first, last, keep, w_in, w_out, table, points, cod
                 l1 = w_in[sentence_ids[j]]
                 for c in range(dim):
                     neu1e[c] = 0.0
-                state = _random(state)
+                state = lcg_next(state)
                 measure = (state >> np.uint64(20)) % np.uint64(16) == 0
                 if hierarchical:
-                    loss += _hierarchical_step(l1, sentence_ids[i], w_out, neu1e, points, codes, lengths, lr, measure)
+                    loss += hierarchical_step(l1, sentence_ids[i], w_out, neu1e, points, codes, lengths, lr, measure)
                 else:
-                    state, step_loss = _negative_step(l1, sentence_ids[i], w_out, neu1e, table, negative, lr, state,
+                    state, step_loss = negative_step(l1, sentence_ids[i], w_out, neu1e, table, negative, lr, state,
                                                       measure)
                     loss += step_loss
                 predictions += measure

@@ -20,7 +20,8 @@ from core.corpora import get_corpus
 from core.errors import InvalidSetting, InvalidText
 
 WORD = re.compile(r"[a-z]+(?:'[a-z]+)?")
-MAX_SENTENCE = 10_000  # gensim's MAX_WORDS_IN_BATCH
+MAX_SENTENCE = 10_000  # gensim's MAX_WORDS_IN_BATCH: no sentence is longer (the kernels rely on it)
+CHUNK_WORDS = 200_000  # words per kernel call (or per batch of pairs on a GPU): progress and cancel points
 
 
 def words(text: str) -> list[str]:
@@ -91,14 +92,29 @@ def build_vocab(sentences: Iterable[list[str]], min_count: int) -> tuple[Vocabul
 
 
 def encode(sentences: Iterable[list[str]], min_count: int) -> EncodedCorpus:
+    """Word ids of every kept word; sentences longer than MAX_SENTENCE words are cut into pieces
+    (as gensim cuts them), whoever built them."""
     vocab, kept = build_vocab(sentences, min_count)
     index = vocab.index
     ids, starts, raw = [], [0], 0
     for sentence in kept:
         raw += len(sentence)
-        ids.extend(index[w] for w in sentence if w in index)
-        starts.append(len(ids))
+        for piece in range(0, len(sentence), MAX_SENTENCE):
+            ids.extend(index[w] for w in sentence[piece:piece + MAX_SENTENCE] if w in index)
+            if len(ids) > starts[-1]:
+                starts.append(len(ids))
     return EncodedCorpus(vocab, np.array(ids, dtype=np.int32), np.array(starts, dtype=np.int64), raw)
+
+
+def sentence_chunks(corpus: EncodedCorpus) -> Iterator[tuple[int, int]]:
+    """Ranges of sentences (first, last) of about CHUNK_WORDS words each."""
+    starts = corpus.sentence_starts
+    first = 0
+    while first < len(starts) - 1:
+        last = int(np.searchsorted(starts, starts[first] + CHUNK_WORDS, side="right")) - 1
+        last = max(last, first + 1)
+        yield first, min(last, len(starts) - 1)
+        first = last
 
 
 @lru_cache(maxsize=4)

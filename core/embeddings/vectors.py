@@ -188,12 +188,11 @@ class WordVectors:
     @classmethod
     def from_artifact(cls, tensors: dict, data: dict) -> "WordVectors":
         arrays = {k: v.numpy() for k, v in tensors.items()}
-        kwargs = dict(counts=arrays.get("counts"), context_vectors=arrays.get("context_vectors"),
-                      history=data["history"], info=data["info"],
-                      snapshots=[arrays[f"snapshot.{i}"] for i in range(data["snapshots"])])
-        if data.get("type") == "FastTextVectors":
-            from core.embeddings.fasttext import FastTextVectors
+        return cls(data["words"], arrays["vectors"], **cls._artifact_fields(arrays, data))
 
-            return FastTextVectors(data["words"], arrays["vectors"], ngram_vectors=arrays["ngram_vectors"],
-                                   buckets=data["buckets"], **kwargs)
-        return cls(data["words"], arrays["vectors"], **kwargs)
+    @staticmethod
+    def _artifact_fields(arrays: dict, data: dict) -> dict:
+        """The optional parts every kind of vectors saves (subclasses add their own)."""
+        return dict(counts=arrays.get("counts"), context_vectors=arrays.get("context_vectors"),
+                    history=data["history"], info=data["info"],
+                    snapshots=[arrays[f"snapshot.{i}"] for i in range(data["snapshots"])])

@@ -11,19 +11,18 @@ tree for hierarchical softmax). Both vectors per word are kept: `vectors` (input
 from __future__ import annotations
 
 import time
+from typing import Callable
 
 import numpy as np
 import torch
 
-from core.device import pick_device
 from core.embeddings.sampling import (cbow_windows, huffman_codes, keep_probability, negative_table,
                                       skipgram_pairs, subsample)
-from core.embeddings.text import EncodedCorpus, encode
+from core.embeddings.text import EncodedCorpus, encode, sentence_chunks
 from core.embeddings.vectors import WordVectors
 from core.errors import require
-from core.jobs.progress import Progress, ProgressCallback
+from core.progress import Progress, ProgressCallback
 
-CHUNK_WORDS = 200_000  # words per kernel call (or per batch of pairs on a GPU): progress and cancel points
 
 
 def _check(arch: str, objective: str, dim: int, window: int, negative: int, epochs: int, alpha: float) -> None:
@@ -60,27 +59,36 @@ class _Weights:
 
 def train_word2vec(sentences, *, arch: str = "skipgram", objective: str = "negative", dim: int = 100, window: int = 5,
                    negative: int = 5, min_count: int = 5, subsample: float = 1e-3, epochs: int = 3,
-                   alpha: float | None = None, min_alpha: float = 1e-4, seed: int = 0, device=None,
+                   alpha: float | None = None, min_alpha: float = 1e-4, seed: int = 0,
+                   device: torch.device | str = "cpu",
                    progress: ProgressCallback | None = None, corpus: EncodedCorpus | None = None,
                    checkpoints: int = 0) -> WordVectors:
     """Train word2vec on `sentences` (an iterable of token lists) or an already encoded corpus.
 
-    `checkpoints` > 0 keeps that many snapshots of the vectors during training ("watch it learn").
+    `checkpoints` > 0 keeps that many snapshots of the vectors before the end ("watch it learn"): the
+    random start, then evenly spaced through training (the final vectors are not repeated).
     """
     alpha = alpha if alpha is not None else (0.025 if arch == "skipgram" else 0.05)
     _check(arch, objective, dim, window, negative, epochs, alpha)
-    device = pick_device(device)
+    device = torch.device(device)
     corpus = corpus or encode(sentences, min_count)
     weights = _Weights(corpus.vocab.counts, dim, objective, seed)
     keep = keep_probability(corpus.vocab.counts, subsample).astype(np.float32)
     train = _cpu_epoch if device.type == "cpu" else _torch_epoch
     tracker = Progress(progress, epochs * len(corpus.ids))
-    start, history, snapshots = time.perf_counter(), [], []
+    start, history = time.perf_counter(), []
+    total = epochs * len(corpus.ids)
+    marks = [i * total / checkpoints for i in range(checkpoints)] if checkpoints else []
+    snapshots = [weights.w_in.copy()] if marks else []  # the random start
     for epoch in range(epochs):
-        def report(done: int, loss: float, effective: int) -> None:
+        def report(done: int, loss: float, effective: int, current: Callable[[], np.ndarray]) -> None:
             seconds = time.perf_counter() - start
-            tracker.update(epoch * len(corpus.ids) + done, f"epoch {epoch + 1} of {epochs}", loss=loss,
-                           words_per_s=(sum(h["effective_words"] for h in history) + effective) / seconds)
+            position = epoch * len(corpus.ids) + done
+            while len(snapshots) < len(marks) and position >= marks[len(snapshots)]:
+                snapshots.append(current().copy())
+            speed = (sum(h["effective_words"] for h in history) + effective) / seconds
+            tracker.update(position, "epoch {epoch} of {epochs} · {speed:,.0f} words/s", loss=loss,
+                           fields={"epoch": epoch + 1, "epochs": epochs, "speed": speed})
 
         def lr_at(fraction: float) -> float:
             return alpha - (alpha - min_alpha) * (epoch + fraction) / epochs
@@ -88,8 +96,6 @@ def train_word2vec(sentences, *, arch: str = "skipgram", objective: str = "negat
         loss, effective = train(corpus, weights, keep, arch, window, negative, lr_at, seed + epoch, report, device)
         history.append({"epoch": epoch + 1, "loss": loss, "effective_words": effective,
                         "seconds": time.perf_counter() - start})
-        if checkpoints and (epoch + 1) % max(1, epochs // checkpoints) == 0:
-            snapshots.append(weights.w_in.copy())
     elapsed = time.perf_counter() - start
     return WordVectors(corpus.vocab.words, weights.w_in, counts=corpus.vocab.counts,
                        context_vectors=None if weights.hierarchical else weights.w_out, history=history,
@@ -97,23 +103,12 @@ def train_word2vec(sentences, *, arch: str = "skipgram", objective: str = "negat
                                                   "effective_words_per_s": sum(h["effective_words"] for h in history) / elapsed})
 
 
-def _chunks(corpus: EncodedCorpus):
-    """Sentence ranges of about CHUNK_WORDS words."""
-    starts = corpus.sentence_starts
-    first = 0
-    while first < len(starts) - 1:
-        last = int(np.searchsorted(starts, starts[first] + CHUNK_WORDS, side="right")) - 1
-        last = max(last, first + 1)
-        yield first, min(last, len(starts) - 1)
-        first = last
-
-
 def _cpu_epoch(corpus, weights, keep, arch, window, negative, lr_at, seed, report, device):
     from core.embeddings import kernels
 
     blocks = 4 * kernels.threads()
     total_loss, total_predictions, total_effective = 0.0, 0, 0
-    for index, (first, last) in enumerate(_chunks(corpus)):
+    for index, (first, last) in enumerate(sentence_chunks(corpus)):
         starts = corpus.sentence_starts[first:last + 1]
         losses, counts = np.zeros(blocks), np.zeros((blocks, 2), dtype=np.int64)
         kernels.train_sentences(corpus.ids, starts, keep, weights.w_in, weights.w_out, weights.table,
@@ -123,7 +118,7 @@ def _cpu_epoch(corpus, weights, keep, arch, window, negative, lr_at, seed, repor
         total_loss += losses.sum()
         total_predictions += int(counts[:, 0].sum())
         total_effective += int(counts[:, 1].sum())
-        report(int(starts[-1]), total_loss / max(1, total_predictions), total_effective)
+        report(int(starts[-1]), total_loss / max(1, total_predictions), total_effective, lambda: weights.w_in)
     return total_loss / max(1, total_predictions), total_effective
 
 
@@ -141,7 +136,7 @@ def _torch_epoch(corpus, weights, keep, arch, window, negative, lr_at, seed, rep
     rng, generator = np.random.default_rng(seed), torch.Generator(device=device).manual_seed(seed)
     sentence_of = np.repeat(np.arange(len(corpus.sentence_starts) - 1), np.diff(corpus.sentence_starts))
     total_loss, predictions, effective = 0.0, 0, 0
-    for first, last in _chunks(corpus):
+    for first, last in sentence_chunks(corpus):
         lo, hi = corpus.sentence_starts[first], corpus.sentence_starts[last]
         kept = subsample(corpus.ids[lo:hi], keep, rng)
         words, sentences = corpus.ids[lo:hi][kept].astype(np.int64), sentence_of[lo:hi][kept]
@@ -157,7 +152,7 @@ def _torch_epoch(corpus, weights, keep, arch, window, negative, lr_at, seed, rep
             x, y = inputs[b:b + batch], outputs[b:b + batch]
             total_loss += _torch_step(w_in, w_out, x, y, lr, weights.hierarchical, table, paths, negative, generator)
             predictions += len(y)
-        report(int(hi), total_loss / max(1, predictions), effective)
+        report(int(hi), total_loss / max(1, predictions), effective, lambda: w_in.cpu().numpy())
     weights.w_in[:], weights.w_out[:] = w_in.cpu().numpy(), w_out.cpu().numpy()
     return total_loss / max(1, predictions), effective
 

@@ -6,7 +6,10 @@ import dataclasses
 import os
 from dataclasses import dataclass
 
+import torch
+
 from core.errors import require
+from core.training import Schedule
 
 ARCHITECTURES = ("llama", "gpt2")
 
@@ -47,6 +50,12 @@ class LMConfig:
     def replace(self, **changes) -> "LMConfig":
         return dataclasses.replace(self, **changes)
 
+    @property
+    def schedule(self) -> Schedule:
+        """The optimiser settings for `core.training`."""
+        return Schedule(learning_rate=self.learning_rate, min_lr_ratio=self.min_lr_ratio,
+                        warmup_steps=self.warmup_steps, weight_decay=self.weight_decay, grad_clip=self.grad_clip)
+
     def validate(self) -> "LMConfig":
         """Raise `InvalidSetting` naming the setting and the fix; return self when consistent."""
         require(self.arch in ARCHITECTURES, f"arch must be one of {', '.join(ARCHITECTURES)}, not {self.arch!r}.")
@@ -86,14 +95,15 @@ class LMConfig:
         logits = 3 * tokens * vocab_size * 4
         return 16 * self.parameter_count(vocab_size) + activations + logits
 
-    def check_fits(self, vocab_size: int, available_bytes: int | None = None) -> None:
-        """Refuse, with the estimate, a run that would not fit in half the available memory."""
-        available = available_bytes if available_bytes is not None else _available_memory()
+    def check_fits(self, vocab_size: int, available_bytes: int | None = None,
+                   device: torch.device | str = "cpu") -> None:
+        """Refuse, with the estimate, a run that would not fit in half the device's free memory."""
+        available = available_bytes if available_bytes is not None else available_memory(torch.device(device))
         need = self.training_bytes(vocab_size)
         require(need <= available / 2,
-                f"This model would need about {need / 2**30:.1f} GiB to train, more than half of the "
-                f"{available / 2**30:.1f} GiB available. Use fewer layers, a narrower model, a shorter context "
-                "or a smaller batch.")
+                "This model would need about {need:.1f} GiB to train, more than half of the {available:.1f} GiB "
+                "available. Use fewer layers, a narrower model, a shorter context or a smaller batch.",
+                need=need / 2**30, available=available / 2**30)
 
 
 def intermediate_size(n_embd: int) -> int:
@@ -102,7 +112,10 @@ def intermediate_size(n_embd: int) -> int:
     return max(8, int(8 * n_embd / 3) // 8 * 8)
 
 
-def _available_memory() -> int:
+def available_memory(device: torch.device) -> int:
+    """Free bytes on the device: the GPU's free memory, or the host's available RAM."""
+    if device.type == "cuda":
+        return torch.cuda.mem_get_info(device)[0]
     try:
         return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_AVPHYS_PAGES")
     except (ValueError, OSError, AttributeError):

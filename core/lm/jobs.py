@@ -1,65 +1,122 @@
 """Training jobs for language models: causal LMs, toy-task models, masked LMs.
 
-Settings: `config` (the fields of `LMConfig` that differ from its defaults), `steps`, and for
-causal LMs `tokenizer`: "char" or a tokenizer job ({"corpus": ..., "settings": ...}), which is
-loaded from the cache or trained first, inside this job.
+Settings hold exactly what each trainer uses: `config` (the fields of `LMConfig` that differ from
+its defaults), `steps`, and for causal LMs `tokenizer`: "char" or a tokenizer job's spec, which
+the manager provides (from the cache, or trained first as its own job).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-import torch
-
-from core.jobs import ArtifactStore, JobKind, JobSpec, ProgressCallback, get_kind, register
+from core.jobs import JobContext, JobKind, JobSpec, Work, register
+from core.jobs.estimate import transformer_flops
 from core.lm.char_tokenizer import CharTokenizer
 from core.lm.config import LMConfig
-from core.lm.masked import MaskedLM, train_masked_lm
+from core.lm.masked import MaskedLM, masked_config, train_masked_lm
 from core.lm.model import load_saved_state, state_for_saving
-from core.lm.toy import ToyResult, train_toy
-from core.lm.train import train_lm
+from core.lm.toy import SYMBOLS, ToyResult, default_config, train_toy
+from core.lm.train import DEFAULT_MAX_CHARS, PROBE_TOKENS, SAMPLE_TOKENS, train_lm
 from core.lm.trained import TrainedLM
 
 DEFAULT_STEPS = 300  # about a minute on a 2-core CPU; validation loss about 1.9 on Tiny Shakespeare
+CHAR_VOCAB = 100  # the characters of a corpus, for the estimate made before anything is read
 
 
-def resolve_tokenizer(setting: Any, progress: ProgressCallback, device: torch.device):
-    """'char', or the tokenizer a tokenizer job produces (from the cache, else trained now)."""
-    if setting == "char":
-        return "char"
-    spec = JobSpec.of("tokenizer", setting["corpus"], setting["settings"])
-    kind = get_kind("tokenizer")
-    loaded = ArtifactStore().load(spec)
-    return kind.load(*loaded) if loaded is not None else kind.train(spec, progress, device)
+def config_changes(config: LMConfig) -> dict[str, Any]:
+    """The fields of `config` that differ from `LMConfig()`: what a spec records."""
+    default = LMConfig()
+    return {name: value for name, value in config.__dict__.items() if getattr(default, name) != value}
 
 
-def _train_lm(spec: JobSpec, progress: ProgressCallback, device: torch.device) -> TrainedLM:
+def lm_flops(config: LMConfig, vocab: int, steps: int, *, evaluations: int = 0, generated: int = 0) -> float:
+    """Training plus validation and sampling FLOPs of a causal LM run (see `core.jobs.estimate`)."""
+    parameters = config.parameter_count(vocab)
+    tokens = steps * config.batch_size * config.block_size
+    evaluated = evaluations * config.eval_batches * config.batch_size * config.block_size
+    sampled = generated * config.block_size  # each sampled token re-runs its window (no cache)
+    return (transformer_flops(parameters, config.n_layer, config.n_embd, config.block_size, tokens)
+            + transformer_flops(parameters, config.n_layer, config.n_embd, config.block_size, evaluated + sampled,
+                                forward_only=True))
+
+
+# ---- causal language models -------------------------------------------------------------------
+def lm_spec(corpus: str = "tinyshakespeare", steps: int = DEFAULT_STEPS, tokenizer: JobSpec | str = "char",
+            config: LMConfig | None = None) -> JobSpec:
+    """A causal-LM job on `corpus` with `"char"` tokens or a tokenizer job's artifact."""
+    token_setting = tokenizer if isinstance(tokenizer, str) else tokenizer.as_dict()
+    return LM.spec(corpus, {"config": config_changes(config or LMConfig()), "steps": steps,
+                            "tokenizer": token_setting})
+
+
+def _lm_parts(spec: JobSpec) -> tuple[LMConfig, int, Any]:
     s = spec.settings
-    tokenizer = resolve_tokenizer(s.get("tokenizer", "char"), progress, device)
-    return train_lm(spec.corpus, tokenizer, LMConfig(**s.get("config", {})), steps=s["steps"], device=device,
-                    progress=progress, max_chars=s.get("max_chars", 2_000_000))
+    return LMConfig(**s["config"]), s["steps"], s["tokenizer"]
 
 
-def lm_spec(corpus: str = "tinyshakespeare", steps: int = DEFAULT_STEPS, tokenizer: Any = "char",
-            **config: Any) -> JobSpec:
-    """A causal-LM job; `config` holds only the LMConfig fields that differ from the defaults."""
-    changed = {k: v for k, v in config.items() if getattr(LMConfig(), k) != v}
-    return JobSpec.of("lm", corpus, {"config": changed, "steps": steps, "tokenizer": tokenizer})
+def _train_lm(spec: JobSpec, context: JobContext) -> TrainedLM:
+    config, steps, token_setting = _lm_parts(spec)
+    tokenizer = "char" if token_setting == "char" else context.require(JobSpec.from_dict(token_setting))
+    return train_lm(config, corpus=spec.corpus, tokenizer=tokenizer, steps=steps, device=context.device,
+                    progress=context.progress, max_chars=DEFAULT_MAX_CHARS)
+
+
+def _lm_work(spec: JobSpec) -> Work:
+    config, steps, token_setting = _lm_parts(spec)
+    vocab = CHAR_VOCAB if token_setting == "char" else token_setting["settings"]["vocab_size"]
+    samples = steps // config.sample_interval + 1
+    return Work(lm_flops(config, vocab, steps, evaluations=steps // config.eval_interval + 1,
+                         generated=samples * SAMPLE_TOKENS + (steps // config.snapshot_interval + 2) * PROBE_TOKENS),
+                "flop")
+
+
+LM = register(JobKind(
+    name="lm", version=2, train=_train_lm, dump=lambda lm: lm.to_artifact(), load=TrainedLM.from_artifact,
+    work=_lm_work, description="a tiny causal language model (GPT-2 or Llama style)",
+    defaults=lambda: (lm_spec(),)))
+
+
+# ---- toy tasks --------------------------------------------------------------------------------
+TOY_STEPS = 400
+
+
+def toy_spec(task: str, length: int = 8, steps: int = TOY_STEPS) -> JobSpec:
+    return TOY.spec("none", {"task": task, "length": length, "steps": steps})
 
 
 def _dump_toy(result: ToyResult):
     tensors, data = result.lm.to_artifact()
     return tensors, {**data, "toy": {"task": result.task, "length": result.length, "accuracy": result.accuracy,
-                                     "example": result.example}}
+                                     "example": result.example, "answer_start": result.answer_start}}
 
 
 def _load_toy(tensors, data) -> ToyResult:
-    return ToyResult(TrainedLM.from_artifact(tensors, data), data["toy"]["task"], data["toy"]["length"],
-                     data["toy"]["accuracy"], data["toy"]["example"])
+    toy = data["toy"]
+    return ToyResult(TrainedLM.from_artifact(tensors, data), toy["task"], toy["length"], toy["accuracy"],
+                     toy["example"], toy["answer_start"])
 
 
-def toy_spec(task: str, length: int = 8, steps: int = 400) -> JobSpec:
-    return JobSpec.of("toy", "none", {"task": task, "length": length, "steps": steps})
+def _toy_work(spec: JobSpec) -> Work:
+    s = spec.settings
+    config = default_config(s["length"])
+    return Work(lm_flops(config, len(SYMBOLS) + 1, s["steps"]), "flop")
+
+
+TOY = register(JobKind(
+    name="toy", version=2,
+    train=lambda spec, context: train_toy(spec.settings["task"], length=spec.settings["length"],
+                                          steps=spec.settings["steps"], device=context.device,
+                                          progress=context.progress),
+    dump=_dump_toy, load=_load_toy, work=_toy_work, description="a 2-layer model solving a toy task",
+    defaults=lambda: tuple(toy_spec(task) for task in ("copy", "reverse", "sort", "induction"))))
+
+
+# ---- masked language models -------------------------------------------------------------------
+MLM_STEPS = 1200  # leaves the unigram plateau near step 400 (see core.lm.masked)
+
+
+def mlm_spec(corpus: str = "tinyshakespeare", steps: int = MLM_STEPS) -> JobSpec:
+    return MLM.spec(corpus, {"steps": steps})
 
 
 def _dump_mlm(result: MaskedLM):
@@ -68,28 +125,21 @@ def _dump_mlm(result: MaskedLM):
 
 
 def _load_mlm(tensors, data) -> MaskedLM:
-    from transformers import BertConfig, BertForMaskedLM
+    from transformers import RobertaPreLayerNormConfig, RobertaPreLayerNormForMaskedLM
 
-    model = BertForMaskedLM(BertConfig(**data["hf_config"]))
+    model = RobertaPreLayerNormForMaskedLM(RobertaPreLayerNormConfig(**data["hf_config"]))
     load_saved_state(model, tensors)
     return MaskedLM(model.eval(), CharTokenizer(data["chars"]), LMConfig(**data["config"]), data["history"])
 
 
-def mlm_spec(corpus: str = "tinyshakespeare", steps: int = 400) -> JobSpec:
-    return JobSpec.of("mlm", corpus, {"steps": steps, "config": {"arch": "gpt2", "dropout": 0.0}})
+def _mlm_work(spec: JobSpec) -> Work:
+    config, steps = masked_config(), spec.settings["steps"]
+    return Work(lm_flops(config, CHAR_VOCAB, steps, evaluations=steps // config.eval_interval + 1), "flop")
 
 
-register(JobKind(
-    name="lm", version=1, train=_train_lm, dump=lambda lm: lm.to_artifact(), load=TrainedLM.from_artifact,
-    description="a tiny causal language model (GPT-2 or Llama style)", defaults=(lm_spec(),)))
-register(JobKind(
-    name="toy", version=1,
-    train=lambda spec, progress, device: train_toy(spec.settings["task"], length=spec.settings["length"],
-                                                   steps=spec.settings["steps"], progress=progress),
-    dump=_dump_toy, load=_load_toy, description="a 2-layer model solving a toy task",
-    defaults=tuple(toy_spec(task) for task in ("copy", "reverse", "sort", "induction"))))
-register(JobKind(
-    name="mlm", version=1,
-    train=lambda spec, progress, device: train_masked_lm(spec.corpus, LMConfig(**spec.settings["config"]),
-                                                         steps=spec.settings["steps"], progress=progress),
-    dump=_dump_mlm, load=_load_mlm, description="a tiny BERT-style masked language model", defaults=(mlm_spec(),)))
+MLM = register(JobKind(
+    name="mlm", version=3,  # 3: pre-norm encoder that learns
+    train=lambda spec, context: train_masked_lm(masked_config(), corpus=spec.corpus, steps=spec.settings["steps"],
+                                                device=context.device, progress=context.progress),
+    dump=_dump_mlm, load=_load_mlm, work=_mlm_work, description="a tiny BERT-style masked language model",
+    defaults=lambda: (mlm_spec(),)))

@@ -13,12 +13,12 @@ import torch
 import torch.nn.functional as F
 
 from core.errors import require
-from core.jobs.progress import Progress, ProgressCallback
+from core.progress import ProgressCallback
 from core.lm.char_tokenizer import CharTokenizer
 from core.lm.config import LMConfig
 from core.lm.model import build_model
-from core.lm.train import learning_rate, make_optimizer
 from core.lm.trained import TrainedLM
+from core.training import fit
 
 TASKS = ("copy", "reverse", "sort", "induction")
 SYMBOLS = "0123456789"
@@ -43,39 +43,43 @@ class ToyResult:
     length: int
     accuracy: float  # answer tokens predicted right (teacher-forced greedy), on fresh examples
     example: str  # one solved example, for the attention picture
+    answer_start: int  # index of the example's first answer token
 
 
 def tokenizer() -> CharTokenizer:
     return CharTokenizer(SYMBOLS + SEPARATOR)
 
 
+def default_config(length: int) -> LMConfig:
+    """Two layers of two heads: small enough that the head solving the task can be found."""
+    return LMConfig(n_layer=2, n_head=2, n_embd=64, block_size=2 * length + 1, batch_size=64, learning_rate=3e-3,
+                    warmup_steps=20)
+
+
+def answer_loss(model, ids: torch.Tensor, answer: int) -> torch.Tensor:
+    """Mean loss of the answer tokens only (teacher-forced): what solving the task means."""
+    logits = model(input_ids=ids[:, :-1]).logits[:, answer - 1:]  # predictions of the answer tokens
+    return F.cross_entropy(logits.float().reshape(-1, logits.size(-1)), ids[:, answer:].reshape(-1))
+
+
 def train_toy(task: str, *, length: int = 8, steps: int = 400, config: LMConfig | None = None,
-              progress: ProgressCallback | None = None) -> ToyResult:
+              device: torch.device | str = "cpu", progress: ProgressCallback | None = None) -> ToyResult:
     """Train a 2-layer model on one task; the answer positions alone carry the loss."""
-    config = (config or LMConfig(n_layer=2, n_head=2, n_embd=64, block_size=2 * length + 1, batch_size=64,
-                                 learning_rate=3e-3, warmup_steps=20)).validate()
+    config = (config or default_config(length)).validate()
     require(2 * length + 1 <= config.block_size, "The task's sequences are longer than the model's context.")
-    model = build_model(config, len(SYMBOLS) + 1).train()
-    optimizer = make_optimizer(model, config)
+    device = torch.device(device)
+    model = build_model(config, len(SYMBOLS) + 1).to(device)
     generator = torch.Generator().manual_seed(config.seed)
-    tracker = Progress(progress, steps)
-    history = []
-    for step in range(1, steps + 1):
-        for group in optimizer.param_groups:
-            group["lr"] = learning_rate(step - 1, steps, config)
+
+    def loss_at(step: int) -> torch.Tensor:
         ids, answer = make_batch(task, length, config.batch_size, generator)
-        logits = model(input_ids=ids[:, :-1]).logits[:, answer - 1:]  # predictions of the answer tokens
-        loss = F.cross_entropy(logits.reshape(-1, logits.size(-1)), ids[:, answer:].reshape(-1))
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
-        optimizer.step()
-        history.append({"step": step, "train_loss": loss.item()})
-        tracker.update(step, f"{task}: step {step} of {steps}", loss=loss.item())
-    model.eval()
+        return answer_loss(model, ids.to(device), answer)
+
+    history = fit(model, loss_at, steps=steps, schedule=config.schedule, device=device, progress=progress,
+                  label="{task}: step {step} of {steps}", label_fields={"task": task})
     ids, answer = make_batch(task, length, 256, torch.Generator().manual_seed(12345))
     with torch.no_grad():
-        predicted = model(input_ids=ids[:, :-1]).logits[:, answer - 1:].argmax(-1)
+        predicted = model(input_ids=ids[:, :-1].to(device)).logits[:, answer - 1:].argmax(-1).cpu()
     accuracy = float((predicted == ids[:, answer:]).float().mean())
     lm = TrainedLM(model, tokenizer(), config, history=history, corpus=f"toy:{task}")
-    return ToyResult(lm, task, length, accuracy, tokenizer().decode(ids[0].tolist()))
+    return ToyResult(lm, task, length, accuracy, tokenizer().decode(ids[0].tolist()), answer)

@@ -8,12 +8,16 @@ decides what a zero precision contributes: none, floor (method 1), add-k (method
 (method 3, mteval's). Every number equals sacrebleu 2.x's (tested), including its quirks: add-k
 changes the reported counts, and a log of zero is floored at -9999999999.
 
+Also here: sacrebleu's signature string for the same settings, its bootstrap interval and paired
+bootstrap test (`core.metrics.significance`), and a tokeniser suggestion for CJK text.
+
 Unlike sacrebleu, hypothesis and reference streams of different lengths are an error here
 (sacrebleu silently drops the extra segments).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections import Counter
 from dataclasses import dataclass, field
@@ -23,10 +27,14 @@ import numpy as np
 
 from core.errors import InvalidSetting, InvalidText
 from core.metrics.bleu_tokenize import get_tokenizer
+from core.metrics.rouge import has_cjk
+from core.metrics.significance import (N_SAMPLES, SEED, PairedBootstrap, Scorer, bootstrap_scores, estimate_ci,
+                                       paired_bootstrap, resample)
 
 MAX_ORDER = 4
 SMOOTH_DEFAULTS: dict[str, float | None] = {"none": None, "floor": 0.1, "add-k": 1, "exp": None}
 LOG_ZERO = -9999999999  # sacrebleu's floor for log(0)
+SACREBLEU_VERSION = "2.6.0"  # the version every score here is tested equal to; signatures name it
 
 
 @dataclass(frozen=True)
@@ -91,12 +99,18 @@ def _segment_stats(hyp: list[str], limits: Counter, ref_lens: list[int]) -> list
     return [len(hyp), _closest_ref_len(len(hyp), ref_lens)] + correct + total
 
 
+def _smooth_value(smooth: str, smooth_value: float | None) -> float | None:
+    """The value `smooth` uses: `smooth_value`, or the method's default."""
+    if smooth not in SMOOTH_DEFAULTS:
+        raise InvalidSetting("smooth must be one of {choices}, not {smooth!r}.", choices=", ".join(SMOOTH_DEFAULTS),
+                             smooth=smooth)
+    return SMOOTH_DEFAULTS[smooth] if smooth_value is None else smooth_value
+
+
 def compute_bleu(stats: Sequence[float], smooth: str = "exp", smooth_value: float | None = None,
                  effective_order: bool = False) -> BLEUResult:
     """BLEU from summed statistics [sys_len, ref_len, correct x4, total x4]."""
-    if smooth not in SMOOTH_DEFAULTS:
-        raise InvalidSetting(f"smooth must be one of {', '.join(SMOOTH_DEFAULTS)}, not {smooth!r}.")
-    value = SMOOTH_DEFAULTS[smooth] if smooth_value is None else smooth_value
+    value = _smooth_value(smooth, smooth_value)
     sys_len, ref_len = int(stats[0]), int(stats[1])
     correct, total = list(stats[2:2 + MAX_ORDER]), list(stats[2 + MAX_ORDER:])
     bp = 1.0 if sys_len >= ref_len else (math.exp(1 - ref_len / sys_len) if sys_len > 0 else 0.0)
@@ -124,7 +138,8 @@ def compute_bleu(stats: Sequence[float], smooth: str = "exp", smooth_value: floa
     return BLEUResult(bp * math.exp(sum(logs) / order), correct, total, precisions, bp, sys_len, ref_len)
 
 
-def _check_streams(hypotheses: Sequence[str], references: Sequence[Sequence[str | None]]) -> None:
+def check_streams(hypotheses: Sequence[str], references: Sequence[Sequence[str | None]]) -> None:
+    """Hypotheses are a list of strings; references are streams of as many segments (None: no reference)."""
     if isinstance(hypotheses, str) or not all(isinstance(h, str) for h in hypotheses):
         raise InvalidText("hypotheses must be a list of strings, one per segment.")
     if not hypotheses:
@@ -134,14 +149,15 @@ def _check_streams(hypotheses: Sequence[str], references: Sequence[Sequence[str 
                           "segment), as sacrebleu takes them.")
     for index, stream in enumerate(references, 1):
         if len(stream) != len(hypotheses):
-            raise InvalidSetting(f"There are {len(hypotheses)} hypotheses but reference stream {index} has "
-                                 f"{len(stream)} segments: give one reference per hypothesis in each stream.")
+            raise InvalidSetting("There are {hypotheses:,} hypotheses but reference stream {index} has {segments:,} "
+                                 "segments: give one reference per hypothesis in each stream.",
+                                 hypotheses=len(hypotheses), index=index, segments=len(stream))
 
 
 def corpus_stats(hypotheses: Sequence[str], references: Sequence[Sequence[str | None]], *,
                  tokenize: str = "13a", lowercase: bool = False) -> np.ndarray:
     """Per-segment statistics, shape (segments, 2 + 2 * 4), for scoring and bootstrap resampling."""
-    _check_streams(hypotheses, references)
+    check_streams(hypotheses, references)
     prepare = _Preprocessor(tokenize, lowercase)
     rows = []
     for hypothesis, refs in zip(hypotheses, zip(*references)):
@@ -164,13 +180,65 @@ def corpus_bleu(hypotheses: Sequence[str], references: Sequence[Sequence[str | N
     result = compute_bleu(stats.sum(0).tolist(), smooth, smooth_value, effective_order)
     if n_bootstrap <= 1:
         return result
-    rng = np.random.default_rng(seed)
-    samples = np.asarray(stats, dtype="float32")[rng.choice(len(stats), size=(n_bootstrap, len(stats)))]
-    scores = sorted(compute_bleu(s.sum(0), smooth, smooth_value, effective_order).score for s in samples)
-    low = n_bootstrap // 40
-    half_width = 0.5 * (scores[n_bootstrap - low - 1] - scores[low])
-    return BLEUResult(result.score, result.counts, result.totals, result.precisions, result.bp, result.sys_len,
-                      result.ref_len, ci=half_width, bootstrap_scores=scores)
+    scores = bootstrap_scores(stats, _scorer(smooth, smooth_value, effective_order),
+                              resample(len(stats), n_bootstrap, seed))
+    _, half_width = estimate_ci(scores)
+    return dataclasses.replace(result, ci=half_width, bootstrap_scores=sorted(scores.tolist()))
+
+
+def _scorer(smooth: str, smooth_value: float | None, effective_order: bool) -> Scorer:
+    return lambda stats: compute_bleu(stats, smooth, smooth_value, effective_order).score
+
+
+def paired_bootstrap_bleu(baseline: Sequence[str], candidate: Sequence[str],
+                          references: Sequence[Sequence[str | None]], *, smooth: str = "exp",
+                          smooth_value: float | None = None, tokenize: str = "13a", lowercase: bool = False,
+                          effective_order: bool = False, n_samples: int = N_SAMPLES,
+                          seed: int = SEED) -> PairedBootstrap:
+    """Is `candidate`'s corpus BLEU really different from `baseline`'s? sacrebleu's paired bootstrap test."""
+    stats = [corpus_stats(system, references, tokenize=tokenize, lowercase=lowercase)
+             for system in (baseline, candidate)]
+    return paired_bootstrap(*stats, _scorer(smooth, smooth_value, effective_order), n_samples=n_samples,
+                            seed=seed)
+
+
+def sacrebleu_signature(nrefs: int | None, settings: dict[str, object], *, n_bootstrap: int = 1,
+                        seed: int = SEED) -> str:
+    """sacrebleu's reproducibility signature: references per segment (None: it varies), resampling if any,
+    the metric's `settings` in order, the version. `True`/`False` print as yes/no, as sacrebleu prints them."""
+    fields: dict[str, object] = {"nrefs": "var" if nrefs is None else nrefs}
+    if n_bootstrap > 1:
+        fields.update(bs=n_bootstrap, seed=seed)
+    fields.update(settings, version=SACREBLEU_VERSION)
+    return "|".join(f"{key}:{_signature_text(value)}" for key, value in fields.items())
+
+
+def _signature_text(value: object) -> str:
+    return ("yes" if value else "no") if isinstance(value, bool) else str(value)
+
+
+def bleu_signature(nrefs: int | None = 1, *, smooth: str = "exp", smooth_value: float | None = None,
+                   tokenize: str = "13a", lowercase: bool = False, effective_order: bool = False,
+                   n_bootstrap: int = 1, seed: int = SEED) -> str:
+    """What sacrebleu's `BLEU(...).get_signature()` prints for these settings, e.g.
+    `nrefs:1|case:mixed|eff:no|tok:13a|smooth:exp|version:2.6.0`. `n_bootstrap` is the resamples of an
+    interval or a paired test. (sentence_bleu's default is `effective_order=True`.)"""
+    value = _smooth_value(smooth, smooth_value)
+    get_tokenizer(tokenize)  # refuses an unknown name
+    settings = {"case": "lc" if lowercase else "mixed", "eff": effective_order, "tok": tokenize,
+                "smooth": smooth if SMOOTH_DEFAULTS[smooth] is None else f"{smooth}[{value:.2f}]"}
+    return sacrebleu_signature(nrefs, settings, n_bootstrap=n_bootstrap, seed=seed)
+
+
+def suggest_bleu_tokenizer(hypothesis: str, references: Sequence[str]) -> str:
+    """The tokeniser to suggest: "zh" when the texts hold CJK characters, otherwise "13a" (sacrebleu's default).
+
+    13a cuts at spaces and punctuation, so to it an unsegmented Chinese sentence is one word and BLEU
+    is near 0; sacrebleu itself switches to zh only when told the target language. zh cuts every CJK
+    character apart and applies 13a's rules to the rest. Japanese gets "zh" too, the nearest tokeniser
+    here (its kanji are cut, kana runs stay whole): sacrebleu's ja-mecab needs MeCab.
+    """
+    return "zh" if any(has_cjk(text) for text in (hypothesis, *references)) else "13a"
 
 
 def sentence_bleu(hypothesis: str, references: Sequence[str], *, smooth: str = "exp",

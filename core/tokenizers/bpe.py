@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any, Iterable
 
-from core.jobs.progress import ProgressCallback
+from core.progress import ProgressCallback
 from core.tokenizers.base import Tokenizer, check_vocab_size, nonempty_texts
 from core.tokenizers.merging import MergeStep, learn_merges
 from core.tokenizers.pretokenize import words_of

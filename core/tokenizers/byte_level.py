@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any, Iterable
 
-from core.jobs.progress import ProgressCallback
+from core.progress import ProgressCallback
 from core.tokenizers.base import check_vocab_size, nonempty_texts
 from core.tokenizers.bpe import MergeTokenizer
 from core.tokenizers.merging import learn_merges

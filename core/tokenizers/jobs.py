@@ -9,11 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import torch
-
 from core.corpora import get_corpus
 from core.errors import InvalidSetting
-from core.jobs import JobKind, JobSpec, Progress, ProgressCallback, register
+from core.jobs import JobContext, JobKind, JobSpec, Work, register
+from core.progress import Progress, ProgressCallback
 from core.tokenizers.base import Tokenizer
 
 ALGORITHMS = ("bpe", "byte_bpe", "wordpiece", "unigram")
@@ -43,20 +42,23 @@ def train_tokenizer(lines: list[str], algorithm: str, vocab_size: int, progress:
     return Tokenizer.registry[algorithm].train(lines, vocab_size, progress, normalization=normalization)
 
 
-def _train(spec: JobSpec, progress: ProgressCallback, device: torch.device) -> Tokenizer:
+ALGORITHM_COST = {"bpe": 1.0, "byte_bpe": 1.0, "wordpiece": 2.8, "unigram": 4.0}  # relative, measured (benchmarks)
+
+
+def _train(spec: JobSpec, context: JobContext) -> Tokenizer:
     settings = spec.settings
     return train_tokenizer(training_lines(spec.corpus, settings), settings["algorithm"], settings["vocab_size"],
-                           progress, settings.get("normalization"))
+                           context.progress, settings.get("normalization"))
 
 
-def _sweep(spec: JobSpec, progress: ProgressCallback, device: torch.device) -> dict[str, Any]:
+def _sweep(spec: JobSpec, context: JobContext) -> dict[str, Any]:
     """Characters per token against vocabulary size for every algorithm, on held-out text."""
     settings = spec.settings
     lines = training_lines(spec.corpus, settings)
     held_out = "\n".join(lines[::10])
     train = [line for i, line in enumerate(lines) if i % 10]
-    sizes = settings.get("sizes", SWEEP_SIZES)
-    tracker = Progress(progress, len(sizes) * len(ALGORITHMS), min_interval_s=0.0)
+    sizes = settings["sizes"]
+    tracker = Progress(context.progress, len(sizes) * len(ALGORITHMS), min_interval_s=0.0)
     rows = []
     for algorithm in ALGORITHMS:
         for size in sizes:
@@ -66,29 +68,50 @@ def _sweep(spec: JobSpec, progress: ProgressCallback, device: torch.device) -> d
                 continue
             rows.append({"algorithm": algorithm, "vocab_size": size, "actual_size": tokenizer.vocab_size,
                          "chars_per_token": len(held_out) / max(1, len(tokenizer.encode(held_out)))})
-            tracker.update(len(rows), f"{algorithm} at {size}")
+            tracker.update(len(rows), "{algorithm} at {size}", fields={"algorithm": algorithm, "size": size})
     return {"rows": rows}
 
 
+def corpus_chars(corpus: str, max_chars: int) -> int:
+    """About how many characters a job reads (compressed books count three times their size)."""
+    source = get_corpus(corpus)
+    size = sum(doc.path.stat().st_size * (3 if doc.path.suffix == ".gz" else 1) for doc in source.documents)
+    return min(max_chars, size)
+
+
 def default_spec(algorithm: str = "byte_bpe", corpus: str = "tinyshakespeare", vocab_size: int = 1000,
-                 **extra: Any) -> JobSpec:
-    return JobSpec.of("tokenizer", corpus, {"algorithm": algorithm, "vocab_size": vocab_size,
-                                            "normalization": None, "max_chars": DEFAULT_MAX_CHARS, **extra})
+                 normalization: str | None = None, documents: list[str] | None = None) -> JobSpec:
+    settings = {"algorithm": algorithm, "vocab_size": vocab_size, "normalization": normalization,
+                "max_chars": DEFAULT_MAX_CHARS}
+    if documents:
+        settings["documents"] = list(documents)
+    return TOKENIZER.spec(corpus, settings)
 
 
 def sweep_spec(corpus: str = "tinyshakespeare") -> JobSpec:
-    return JobSpec.of("tokenizer-sweep", corpus, {"sizes": list(SWEEP_SIZES), "max_chars": 600_000})
+    return SWEEP.spec(corpus, {"sizes": list(SWEEP_SIZES), "max_chars": 600_000})
 
 
-register(JobKind(
+def _work(spec: JobSpec) -> Work:
+    s = spec.settings
+    return Work(corpus_chars(spec.corpus, s["max_chars"]) * ALGORITHM_COST.get(s["algorithm"], 1.0), "char")
+
+
+def _sweep_work(spec: JobSpec) -> Work:
+    s = spec.settings
+    per_size = corpus_chars(spec.corpus, s["max_chars"]) * 0.9 * sum(ALGORITHM_COST.values())
+    return Work(per_size * len(s["sizes"]), "char")
+
+
+TOKENIZER = register(JobKind(
     name="tokenizer", version=1, train=_train,
-    dump=lambda tok: ({}, tok.to_dict()), load=lambda tensors, data: Tokenizer.from_dict(data),
+    dump=lambda tok: ({}, tok.to_dict()), load=lambda tensors, data: Tokenizer.from_dict(data), work=_work,
     description="a BPE, byte-level BPE, WordPiece or Unigram tokenizer",
-    defaults=tuple(default_spec(a) for a in ALGORITHMS),
+    defaults=lambda: tuple(default_spec(a) for a in ALGORITHMS),
 ))
-register(JobKind(
+SWEEP = register(JobKind(
     name="tokenizer-sweep", version=1, train=_sweep,
-    dump=lambda result: ({}, result), load=lambda tensors, data: data,
+    dump=lambda result: ({}, result), load=lambda tensors, data: data, work=_sweep_work,
     description="characters per token against vocabulary size, every algorithm",
-    defaults=(sweep_spec(),),
+    defaults=lambda: (sweep_spec(),),
 ))

@@ -17,7 +17,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Callable
 
-from core.jobs.progress import Progress, ProgressCallback
+from core.progress import Progress, ProgressCallback
 
 Pair = tuple[int, int]
 

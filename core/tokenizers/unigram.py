@@ -23,7 +23,7 @@ from typing import Any, Iterable
 import numpy as np
 from scipy.special import digamma
 
-from core.jobs.progress import Progress, ProgressCallback
+from core.progress import Progress, ProgressCallback
 from core.tokenizers.base import Tokenizer, check_vocab_size, nonempty_texts
 from core.tokenizers.lattice import Lattices
 from core.tokenizers.pretokenize import METASPACE, metaspace_split, words_of

@@ -16,7 +16,7 @@ import heapq
 from collections import Counter, defaultdict
 from typing import Any, Iterable
 
-from core.jobs.progress import Progress, ProgressCallback
+from core.progress import Progress, ProgressCallback
 from core.tokenizers.base import Tokenizer, check_vocab_size, nonempty_texts
 from core.tokenizers.merging import MergeStep, Pair, merge_word
 from core.tokenizers.pretokenize import words_of

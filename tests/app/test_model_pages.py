@@ -105,8 +105,8 @@ def test_attention_page_opens_a_saved_model(open_page):
     from core.tokenizers import ByteLevelBPE
 
     tokenizer = ByteLevelBPE.train(["to be or not to be"] * 20, 270)
-    lm = train_lm("to be or not to be, that is it. " * 30, tokenizer,
-                  LMConfig(n_layer=1, n_embd=32, block_size=16, eval_interval=5), steps=5)
+    lm = train_lm(LMConfig(n_layer=1, n_embd=32, block_size=16, eval_interval=5),
+                  text="to be or not to be, that is it. " * 30, tokenizer=tokenizer, steps=5)
     folder = settings.cache_dir() / "models" / "tiny"
     lm.model.save_pretrained(folder)
     tokenizer.to_hf_json(folder / "tokenizer.json")

@@ -121,7 +121,7 @@ def test_activation_derivatives_are_the_known_ones():
 def test_post_norm_gradients_grow_toward_the_output_and_pre_norm_ones_do_not():
     """Xiong et al. (2020), measured at initialisation on one real batch (the norms experiment)."""
     norms = EXPERIMENTS["norms"]
-    pre, post = (train_variant("tinyshakespeare", {**norms.changes(label), "eval_batches": 1}, steps=1,
+    pre, post = (train_variant({**norms.changes(label), "eval_batches": 1}, corpus="tinyshakespeare", steps=1,
                                max_chars=50_000) for label in ("Pre-LayerNorm", "Post-LayerNorm"))
     assert post.init_grad_norms[-1] > post.init_grad_norms[0]
     assert pre.init_grad_norms[-1] < pre.init_grad_norms[0]

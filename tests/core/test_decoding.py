@@ -36,8 +36,8 @@ def peaky_random_model(arch: str, **shape):
 
 @pytest.fixture(scope="module")
 def models():
-    trained = train_lm("to be, or not to be, that is the question. " * 40, "char",
-                       LMConfig(n_layer=2, n_embd=64, block_size=32, eval_interval=100), steps=80).model
+    trained = train_lm(LMConfig(n_layer=2, n_embd=64, block_size=32, eval_interval=100),
+                       text="to be, or not to be, that is the question. " * 40, steps=80).model
     return {"gpt2": peaky_random_model("gpt2"), "llama-gqa": peaky_random_model("llama", n_kv_head=2),
             "trained": trained}
 

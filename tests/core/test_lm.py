@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from core.errors import InvalidSetting, InvalidText
+from core.errors import InvalidSetting, InvalidText, UnknownName
 from core.jobs import ArtifactStore, JobManager, JobState
 from core.lm import CharTokenizer, LMConfig, TrainedLM, train_lm
 from core.lm.attention import attention_weights
@@ -26,7 +26,7 @@ ARCHES = [dict(arch="gpt2"), dict(arch="llama"), dict(arch="llama", n_kv_head=2)
 @pytest.fixture(scope="module")
 def shakespeare_lm() -> TrainedLM:
     config = LMConfig(n_layer=2, n_embd=64, block_size=32, eval_interval=20, sample_interval=40, snapshot_interval=20)
-    return train_lm("tinyshakespeare", "char", config, steps=60, max_chars=200_000)
+    return train_lm(config, corpus="tinyshakespeare", steps=60, max_chars=200_000)
 
 
 @pytest.mark.parametrize("shape", ARCHES, ids=lambda s: "-".join(f"{k}{v}" for k, v in s.items()))
@@ -96,7 +96,7 @@ def test_training_learns_and_records(shakespeare_lm):
 
 def test_tiny_repeated_text_is_overfit():
     text = "the quick brown fox jumps over the lazy dog. " * 40
-    lm = train_lm(text, "char", LMConfig(n_layer=2, n_embd=64, block_size=32, learning_rate=3e-3, eval_interval=100),
+    lm = train_lm(LMConfig(n_layer=2, n_embd=64, block_size=32, learning_rate=3e-3, eval_interval=100), text=text,
                   steps=200)
     assert lm.history[-1]["train_loss"] < 0.15
 
@@ -115,8 +115,8 @@ def test_saved_and_reloaded_model_gives_identical_logits(shakespeare_lm, tmp_pat
 
 def test_gpt2_with_a_trained_tokenizer_round_trips():
     tokenizer = ByteLevelBPE.train(["to be or not to be that is the question"] * 20, 280)
-    lm = train_lm("to be or not to be that is the question " * 30, tokenizer,
-                  LMConfig(arch="gpt2", n_layer=1, n_embd=32, block_size=16, eval_interval=10), steps=10)
+    lm = train_lm(LMConfig(arch="gpt2", n_layer=1, n_embd=32, block_size=16, eval_interval=10),
+                  text="to be or not to be that is the question " * 30, tokenizer=tokenizer, steps=10)
     tensors, data = lm.to_artifact()
     loaded = TrainedLM.from_artifact(tensors, data)
     assert loaded.tokenizer.merges == tokenizer.merges
@@ -169,7 +169,7 @@ def test_masking_follows_bert():
 
 def test_lm_job_runs_through_the_queue(tmp_path):
     manager = JobManager(ArtifactStore(tmp_path), workers=1)
-    spec = lm_spec(steps=5, n_layer=1, n_embd=32, block_size=16, eval_interval=5)
+    spec = lm_spec(steps=5, config=LMConfig(n_layer=1, n_embd=32, block_size=16, eval_interval=5))
     job = manager.run(spec, timeout=120)
     assert job.state is JobState.DONE and job.result.config.n_layer == 1
     again = JobManager(ArtifactStore(tmp_path), workers=1).lookup(spec)
@@ -189,9 +189,13 @@ def test_bad_settings_get_clear_messages(changes, message):
 
 def test_bad_text_and_memory_estimates():
     with pytest.raises(InvalidText, match="no text"):
-        train_lm("   ", "char", LMConfig(), steps=1)
+        train_lm(LMConfig(), text="   ", steps=1)
     with pytest.raises(InvalidSetting, match="needs more than"):
-        train_lm("short", "char", LMConfig(block_size=64), steps=1)
+        train_lm(LMConfig(block_size=64), text="short", steps=1)
+    with pytest.raises(UnknownName, match="No corpus named 'tinyshakespear'"):
+        train_lm(LMConfig(), corpus="tinyshakespear", steps=1)  # a misspelt corpus is not text to train on
+    with pytest.raises(InvalidSetting, match="not both"):
+        train_lm(LMConfig(), corpus="tinyshakespeare", text="some text", steps=1)
     with pytest.raises(InvalidSetting, match="GiB to train"):
         LMConfig(n_layer=8, n_embd=2048, n_head=8, block_size=2048, batch_size=512).check_fits(65, 8 * 2**30)
     with pytest.raises(InvalidText, match="not in this model's vocabulary"):
@@ -203,8 +207,8 @@ def test_a_save_pretrained_folder_loads_inside_the_model_roots_only(tmp_path, mo
     from core.lm.external import load_pretrained
 
     tokenizer = ByteLevelBPE.train(["to be or not to be"] * 20, 270)
-    lm = train_lm("to be or not to be, that is it. " * 30, tokenizer,
-                  LMConfig(n_layer=1, n_embd=32, block_size=16, eval_interval=5), steps=5)
+    lm = train_lm(LMConfig(n_layer=1, n_embd=32, block_size=16, eval_interval=5),
+                  text="to be or not to be, that is it. " * 30, tokenizer=tokenizer, steps=5)
     folder = tmp_path / "models" / "tiny"
     lm.model.save_pretrained(folder)
     tokenizer.to_hf_json(folder / "tokenizer.json")
@@ -213,3 +217,34 @@ def test_a_save_pretrained_folder_loads_inside_the_model_roots_only(tmp_path, mo
     assert loaded.perplexity("to be or not") == pytest.approx(lm.perplexity("to be or not"), rel=1e-5)
     with pytest.raises(InvalidSetting, match="outside the folders"):
         load_pretrained(str(folder / ".." / ".." / ".."))
+
+
+def test_masked_attention_equals_the_librarys_eager_attention():
+    from core.lm.masked import MaskedLM, build_masked_model, masked_logits, masked_config
+
+    config = masked_config().replace(n_layer=2, n_embd=64, block_size=32)
+    tokenizer = CharTokenizer(list("abcdefgh ") + [MASK])
+    model = build_masked_model(config, tokenizer.vocab_size).eval()
+    masked = MaskedLM(model, tokenizer, config)
+    tokens, ours = masked.attention("a bad cafe")
+    model.set_attn_implementation("eager")
+    ids = torch.tensor(tokenizer.encode("a bad cafe")).view(1, -1)
+    with torch.no_grad():
+        theirs = model(input_ids=ids, position_ids=torch.arange(ids.shape[1]).view(1, -1),
+                       output_attentions=True).attentions
+    np.testing.assert_allclose(ours, torch.stack(theirs)[:, 0].numpy(), atol=1e-5)
+    assert tokens == list("a bad cafe") and masked_logits(model, ids).shape == (1, 10, 33)  # padding id: max(10 tokens, 32 positions)
+
+
+@pytest.mark.slow
+def test_masked_model_learns_more_than_letter_frequencies():
+    from core.corpora import get_corpus
+    from core.lm.jobs import MLM_STEPS
+    from core.lm.masked import masked_config, train_masked_lm, unigram_loss
+
+    masked = train_masked_lm(masked_config(), corpus="tinyshakespeare", steps=MLM_STEPS)
+    final = [h["val_loss"] for h in masked.history if "val_loss" in h][-1]
+    assert final < unigram_loss(get_corpus("tinyshakespeare").text(2_000_000)) - 0.8
+    guesses = [ch for ch, _ in masked.fill("the k_ng is dead")[0]]
+    assert guesses[0] == "i", guesses  # "king": the letter that fits, not the most frequent one
+    assert masked.fill("a_d so")[0][0][0] == "n"

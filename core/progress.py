@@ -20,9 +20,17 @@ class ProgressEvent:
 
     step: int  # units done (steps, words, merges: whatever the trainer counts)
     total: int  # units planned; 0 when unknown
-    message: str  # what is happening now, for a person
+    message: str  # what is happening now, for a person: a template filled from `fields`
     elapsed_s: float  # seconds since the job started
     metrics: Mapping[str, float] = field(default_factory=dict)  # e.g. {"loss": 2.1}
+    fields: Mapping[str, object] = field(default_factory=dict)  # the message's values; always step, steps
+
+    def render(self, gettext: Callable[[str], str] = str) -> str:
+        """The message in the language `gettext` translates into (English by default)."""
+        try:
+            return gettext(self.message).format(**self.fields)
+        except (KeyError, IndexError, ValueError):  # a message with literal braces
+            return self.message
 
     @property
     def fraction(self) -> float:
@@ -49,11 +57,8 @@ class Progress:
         self.start = time.perf_counter()
         self._last = float("-inf")
 
-    @property
-    def elapsed_s(self) -> float:
-        return time.perf_counter() - self.start
-
-    def update(self, step: int, message: str = "", *, force: bool = False, **metrics: float) -> None:
+    def update(self, step: int, message: str = "", *, force: bool = False, fields: Mapping[str, object] | None = None,
+               **metrics: float) -> None:
         """Report `step` of `total`; raise `JobCancelled` if the callback asks to stop.
 
         Unforced updates closer together than `min_interval_s` are dropped. Pass `force=True`
@@ -65,6 +70,7 @@ class Progress:
         if not force and now - self._last < self.min_interval_s:
             return
         self._last = now
-        event = ProgressEvent(step, self.total, message, now - self.start, dict(metrics))
+        values = {"step": step, "steps": self.total, **(fields or {})}
+        event = ProgressEvent(step, self.total, message, now - self.start, dict(metrics), values)
         if self.callback(event) is False:
-            raise JobCancelled(f"Cancelled at step {step} of {self.total}.")
+            raise JobCancelled("Cancelled at step {step} of {steps}.", step=step, steps=self.total)

@@ -1,8 +1,9 @@
 """Entry point: `streamlit run app/streamlit_app.py`.
 
-Sets the page config, draws the sidebar every page shares (the device in use, the training queue,
-presenter options, the chart download format), and runs the page picked in the navigation with its
-settings mirrored in the URL (see `app.components.url_state`).
+Sets the page config, asks who is there (`app.identity`), draws the sidebar every page shares (the
+language, the device in use, the training queue, presenter options, the chart download format),
+and runs the page picked in the navigation with its declared settings mirrored in the URL (see
+`app.components.url_state`).
 """
 
 from __future__ import annotations
@@ -10,12 +11,15 @@ from __future__ import annotations
 import logging
 
 import streamlit as st
-from streamlit.errors import StreamlitAPIException
 
-from app.cache import device_description, manager
+from app import identity
 from app.catalog import available_pages
 from app.components import charts, presenter, url_state
 from app.components.guard import PageEnd
+from app.components.messages import error
+from app.i18n import KEY as LANGUAGE, language, t
+from app.models import device_description, manager
+from core.i18n import LANGUAGES
 from core.settings import ASSETS_DIR
 
 log = logging.getLogger("nlp_playground.app")
@@ -24,7 +28,7 @@ if not logging.getLogger("core").handlers:  # training jobs started, loaded, fai
     _handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     logging.getLogger("core").addHandler(_handler)
     logging.getLogger("core").setLevel(logging.INFO)
-    # settings restored from a link are put in the session before their widgets exist, on purpose:
+    # settings are put in the session before their widgets exist, on purpose (app.components.controls):
     # Streamlit would log a warning with a stack for each one
     logging.getLogger("streamlit.elements.lib.policies").addFilter(
         lambda record: "had its value set via the Session State API" not in record.getMessage())
@@ -32,43 +36,48 @@ ICON = ASSETS_DIR / "app" / "icon.png"  # a local file: a Material icon here wou
 
 st.set_page_config(page_title="NLP Playground", page_icon=str(ICON), layout="wide",
                    initial_sidebar_state="collapsed" if presenter.presenting() else "auto")
-
-home = st.Page("views/home.py", title="Home", icon=":material/home:", default=True)
-infos = available_pages()
-topics = [st.Page(p.path, title=p.title, icon=p.icon, url_path=p.url_path) for p in infos]
-page = st.navigation({"NLP Playground": [home], "Topics": topics})
-prefix = next((p.state_prefix for p in infos if p.url_path == page.url_path), "")
+st.session_state[LANGUAGE] = language()  # the link's, the chosen or the browser's, kept for the session
 presenter.apply_style()
 
+user = identity.current_user()
+if user is None:
+    identity.login_form()
+    st.stop()
+
+infos = available_pages()
+home = st.Page("views/home.py", title=t("Home"), icon=":material/home:", default=True)
+topics = [st.Page(p.path, title=t(p.title), icon=p.icon, url_path=p.url_path) for p in infos]
+page = st.navigation({t("NLP Playground"): [home], t("Topics"): topics},
+                     position="top" if presenter.presenting() else "sidebar")
+info = next((p for p in infos if p.url_path == page.url_path), None)
+params = info.params if info is not None else None
+
 with st.sidebar:
-    st.caption(f":material/developer_board: Device: **{device_description()}**")
+    st.radio(t("Language"), list(LANGUAGES), format_func=LANGUAGES.get, horizontal=True, key=LANGUAGE,
+             on_change=lambda: st.query_params.update({LANGUAGE: st.session_state[LANGUAGE]}))
+    st.caption(t("Device: {device}", device=device_description()))
+    if user.role != "lecturer" or identity.mode() != "open":
+        st.caption(t("Signed in as {name} ({role})", name=user.name, role=t(user.role)))
     running = manager().active_jobs()
     if running:
-        st.caption(f":material/model_training: {len(running)} training job(s) queued or running")
+        st.caption(t("{count} training job(s) queued or running", count=len(running)))
     if not manager().store.writable:
-        st.caption(":material/warning: The cache folder is not writable: results are not kept on disk.")
-    st.radio("Download charts as", charts.EXPORT_FORMATS, horizontal=True, key=charts.EXPORT_FORMAT_KEY,
-             format_func=str.upper, help="The camera button on each chart saves it, drawn in your browser.")
+        st.caption(t("The cache folder is not writable: results are not kept on disk."))
+    st.radio(t("Download charts as"), charts.EXPORT_FORMATS, horizontal=True, key=charts.EXPORT_FORMAT_KEY,
+             format_func=str.upper, help=t("The camera button on each chart saves it, drawn in your browser."))
 
-restored = url_state.restore(prefix)
+presenter.leave_button()
+notes = url_state.restore(params)
 try:
+    url_state.show_notes(notes)
     page.run()
 except PageEnd:  # the page drew all it could (nothing trained yet)
     pass
-except StreamlitAPIException:
-    if not restored:
-        raise
-    # a link from another version of the page (an option that no longer exists): open with defaults
-    log.warning("settings from the link did not fit %s: %s", page.title, restored)
-    url_state.forget(restored)
-    st.toast("Some settings in this link do not fit the page any more; it opened with defaults.")
-    st.rerun()
 except Exception:  # a bug in a page: log it, show a sentence, keep the server serving
     log.exception("page %s failed", page.title)
-    st.error("This page hit an unexpected error. It has been logged; try other settings or reload.",
-             icon=":material/error:")
+    error(t("This page hit an unexpected error. It has been logged; try other settings or reload."))
 finally:
-    shared = url_state.save(prefix)
-    with st.sidebar.expander("Lecture", icon=":material/co_present:"):
-        st.caption("The address bar holds this page's settings: copy it to bookmark or share this exact demo.")
+    shared = url_state.save(params)
+    with st.sidebar.expander(t("Lecture"), icon=":material/co_present:"):
+        st.caption(t("The address bar holds this page's settings: copy it to bookmark or share this exact demo."))
         presenter.controls(list(shared))

@@ -1,4 +1,4 @@
-"""Turn `core`'s typed errors into messages on the page, never tracebacks."""
+"""Turn `core`'s typed errors into sentences on the page, never tracebacks, never Markdown."""
 
 from __future__ import annotations
 
@@ -6,26 +6,25 @@ import contextlib
 import logging
 from typing import Iterator
 
-import streamlit as st
-
+from app.components import messages
+from app.i18n import t
 from core.errors import PlaygroundError
 
 log = logging.getLogger(__name__)
 
 
 @contextlib.contextmanager
-def user_errors(what: str = "") -> Iterator[None]:
-    """Show a `PlaygroundError`'s message (and log anything else) instead of raising.
-
-    Streamlit's own control flow (`st.rerun`, `st.stop`) derives from BaseException and passes.
-    """
+def user_errors() -> Iterator[None]:
+    """Show a `PlaygroundError`'s sentence (translated, literally) and log anything else instead of
+    raising. Streamlit's own control flow (`st.rerun`, `st.stop`) derives from BaseException and
+    passes; so do `PageEnd` and the Rust `PanicException`, which are handled where they can occur."""
     try:
         yield
     except PlaygroundError as err:
-        st.error(f"{what}: {err}" if what else str(err), icon=":material/error:")
+        messages.error(err)
     except Exception:
-        log.exception("unexpected error %s", what)
-        st.error("Something went wrong here. It was logged; try other settings.", icon=":material/error:")
+        log.exception("unexpected error in a page")
+        messages.error(t("Something went wrong here. It was logged; try other settings."))
 
 
 class PageEnd(BaseException):

@@ -1,21 +1,17 @@
-"""Token chips: each token a coloured box, whitespace made visible, id and bytes on hover."""
+"""Token chips: each token a coloured box, whitespace made visible (one convention on every page,
+`core.tokenizers.display`), id and bytes on hover. Everything is escaped (`app.components.html`)."""
 
 from __future__ import annotations
 
 from typing import Iterable
 
 from app.components.html import escape, show_html
+from core.tokenizers.display import visible
 
 PALETTE = ("#e0e7ff", "#fde68a", "#bbf7d0", "#fecaca", "#bae6fd", "#f5d0fe", "#fed7aa", "#d9f99d")
-WHITESPACE = {" ": "·", "\n": "↵", "\t": "→", "\r": "␍"}
 STYLE = ("display:inline-block;margin:2px 1px;padding:1px 5px;border-radius:5px;"
          "font-family:'Source Code Pro',monospace;font-size:0.9em;line-height:1.6;white-space:pre;"
          "border:1px solid rgba(0,0,0,0.08);color:#111827")
-
-
-def visible(text: str) -> str:
-    """Whitespace shown as visible marks, so a token that is a space is not an empty box."""
-    return "".join(WHITESPACE.get(ch, ch) for ch in text)
 
 
 def chips_html(tokens: Iterable[tuple[str, str]]) -> str:

@@ -1,159 +1,163 @@
-"""KV cache & memory: what a model costs, predicted by formula and measured on real models."""
+"""KV cache & memory: what a model costs, predicted by formula and measured on real models.
+
+The worked example of docs/contributing.md: each tab reads its widgets (drawn from the settings
+`core.views.memory` declares), makes one call into that module, and draws what comes back.
+"""
 
 from __future__ import annotations
 
 import pandas as pd
-import plotly.express as px
 import plotly.graph_objects as go
 import streamlit as st
 
-from app.cache import kv_cache_measurement
-from app.components import charts
+from app.memo import memory as memo
+from app.components import charts, controls, messages
 from app.components.guard import user_errors
-from app.components.tabs import show_tabs
-from core.lm.config import LMConfig
-from core.lm.model import build_model
-from core.memory import (BYTES_PER_VALUE, PRESETS, Preset, bytes_per_value, check_heads, inference_activations,
-                         kv_cache_bytes, model_memory, sequences_that_fit)
-from core.memory.paging import simulate
-from core.memory.timing import time_per_token
+from app.i18n import t
+from core.views import memory as view
 
-chart_config = charts.export_config()  # the download button's format (sidebar)
+st.title(t("KV cache & memory"))
+st.caption(t("During generation a transformer keeps every past token's keys and values so it need not recompute "
+             "them. That cache grows with batch x length x layers x KV heads, and it is often bigger than the model."))
 
-GB = 1e9
 
-st.title("KV cache & memory")
-st.caption("During generation a transformer keeps every past token's keys and values so it need not recompute "
-           "them. That cache grows with batch x length x layers x KV heads, and it is often bigger than the model.")
+def _refill_from_preset() -> None:
+    """A new preset fills in its layers, heads, width, key/value heads and window (and a context
+    beyond the new model's is brought back to it)."""
+    st.session_state.update(view.preset_settings(st.session_state[view.PRESET.key]))
+    preset = view.PRESETS.get(st.session_state[view.PRESET.key])
+    if preset is not None and st.session_state.get(view.CONTEXT.key, 0) > preset.context:
+        st.session_state[view.CONTEXT.key] = preset.context
 
 
 def calculator_tab() -> None:
-    preset_name = st.selectbox("Model", list(PRESETS) + ["custom"], index=list(PRESETS).index("Llama 3 8B"),
-                               key="mem_preset")
-    base = PRESETS.get(preset_name, PRESETS["Llama 2 7B"])
+    name = controls.select(view.PRESET, on_change=_refill_from_preset)
+    fixed = view.preset_settings(name)
     a, b, c, d = st.columns(4)
-    n_layers = a.number_input("Layers", 1, 512, base.n_layers, key="mem_layers", disabled=preset_name != "custom")
-    n_heads = b.number_input("Query heads", 1, 512, base.n_heads, key="mem_heads", disabled=preset_name != "custom")
-    hidden = c.number_input("Width", 8, 65536, base.hidden, key="mem_hidden", disabled=preset_name != "custom")
-    attention = d.selectbox("Attention", ["as released", "MHA", "GQA", "MQA"], key="mem_attention")
-    groups = base.n_kv_heads
-    if attention == "MHA":
-        groups = n_heads
-    elif attention == "MQA":
-        groups = 1
-    elif attention == "GQA":
-        groups = st.select_slider("Key/value heads (g groups)", [g for g in range(1, n_heads + 1) if n_heads % g == 0],
-                                  value=base.n_kv_heads if n_heads % base.n_kv_heads == 0 else 1, key="mem_groups")
+    custom = name == view.CUSTOM
+    layers = controls.number(view.LAYERS, forced=fixed.get(view.LAYERS.key), disabled=not custom, where=a)
+    heads = controls.number(view.HEADS, forced=fixed.get(view.HEADS.key), disabled=not custom, where=b)
+    hidden = controls.number(view.HIDDEN, forced=fixed.get(view.HIDDEN.key), disabled=not custom, where=c)
+    attention = controls.select(view.ATTENTION_KIND, where=d)
+    groups = (controls.steps(view.GROUPS, options=view.group_options(int(heads))) if attention == "GQA"
+              else st.session_state.get(view.GROUPS.key) or view.GROUPS.default)
     a, b, c, d = st.columns(4)
-    batch = a.number_input("Batch", 1, 4096, 1, key="mem_batch")
-    context = b.number_input("Context length", 1, 2_000_000, min(8192, base.context), key="mem_context")
-    dtype = c.selectbox("Weights dtype", list(BYTES_PER_VALUE), index=1, key="mem_dtype")
-    kv_dtype = d.selectbox("Cache dtype", list(BYTES_PER_VALUE), index=1, key="mem_kv_dtype")
-    window = st.number_input("Sliding window (0: none)", 0, 2_000_000, base.sliding_window or 0, key="mem_window",
-                             help="Mistral keeps only the last 4096 positions in its cache.")
+    batch = controls.number(view.BATCH, where=a)
+    context = controls.number(view.CONTEXT, where=b)
+    dtype = controls.select(view.DTYPE, where=c)
+    kv_dtype = controls.select(view.KV_DTYPE, where=d)
+    a, b = st.columns(2)
+    window = controls.number(view.WINDOW, where=a)
+    gpu = controls.steps(view.GPU, where=b)
     with user_errors():
-        check_heads(int(n_heads), int(groups), int(hidden))
-        preset = Preset("custom", int(n_layers), int(n_heads), int(groups), int(hidden),
-                        base.intermediate * int(hidden) // base.hidden, base.vocab, base.context, base.style, 0)
-        n_params = preset.parameters
-        kv = kv_cache_bytes(batch=int(batch), seq_len=int(context), n_layers=preset.n_layers,
-                            n_kv_heads=preset.n_kv_heads, head_dim=preset.head_dim,
-                            bytes_per_value=bytes_per_value(kv_dtype), sliding_window=int(window) or None)
-        acts = inference_activations(batch=int(batch), seq_len=int(context), hidden=preset.hidden,
-                                     intermediate=preset.intermediate, n_heads=preset.n_heads,
-                                     bytes_per_value=bytes_per_value(dtype))
-        memory = model_memory(n_params, dtype=dtype, kv_cache=kv, activations=acts)
-        st.markdown(f"**{n_params / 1e9:.2f}B parameters** · {preset.attention} · head size {preset.head_dim} · "
-                    f"KV cache per token {kv / int(batch) / min(int(context), int(window) or int(context)) / 1e6:.3f} MB")
-        fig = go.Figure()
-        for part, value in (("weights", memory.weights), ("KV cache", memory.kv_cache), ("activations", memory.activations)):
-            fig.add_bar(name=part, y=["inference"], x=[value / GB], orientation="h")
-        train = model_memory(n_params, training=True)
-        for part, value in (("weights", train.weights), ("gradients", train.gradients), ("optimizer", train.optimizer)):
-            fig.add_bar(name=f"{part} (training)", y=["training (Adam, mixed precision)"], x=[value / GB], orientation="h")
-        fig.update_layout(barmode="stack")
-        fig.update_xaxes(title="GB")
-        st.plotly_chart(charts.style(fig, height=260), key="mem_stack", config=chart_config)
-        lengths = [int(x) for x in sorted({2 ** k for k in range(7, 21)} | {int(context)}) if x <= max(int(context) * 4, 1024)]
-        cache_gb = [kv_cache_bytes(batch=int(batch), seq_len=n, n_layers=preset.n_layers, n_kv_heads=preset.n_kv_heads,
-                                   head_dim=preset.head_dim, bytes_per_value=bytes_per_value(kv_dtype),
-                                   sliding_window=int(window) or None) / GB for n in lengths]
-        curve = {"KV cache (GB)": (lengths, cache_gb), "weights (GB)": (lengths, [memory.weights / GB] * len(lengths))}
-        st.plotly_chart(charts.lines(curve, x_title="context", y_title="GB", log_x=True, height=300),
-                        key="mem_curve", config=chart_config)
-        gpu = st.select_slider("GPU memory (GB)", [16, 24, 40, 48, 80, 141, 192], value=80, key="mem_gpu")
-        per_sequence = kv / int(batch)
-        st.metric(f"Sequences of {int(context):,} tokens that fit beside the weights",
-                  f"{sequences_that_fit(gpu * GB, memory.weights, per_sequence):,}")
+        model = view.model_of(name, layers=int(layers), heads=int(heads), hidden=int(hidden), attention=attention,
+                              groups=int(groups))
+        result = view.calculate(model, batch=int(batch), context=int(context), dtype=dtype, kv_dtype=kv_dtype,
+                                window=int(window), gpu_gb=gpu)
+        for template, fields in result.notes:
+            messages.info(t(template, **fields))
+        _calculation(result, (name, attention, batch, context, dtype, kv_dtype))
+
+
+def _calculation(result: view.Calculation, settings: tuple) -> None:
+    model = result.model
+    st.markdown(t("**{params:.2f}B parameters** · {attention} · head size {head} · KV cache per token and sequence "
+                  "{per_token:,.0f} bytes", params=result.parameters / 1e9, attention=model.attention,
+                  head=model.head_dim, per_token=result.kv_per_token_bytes))
+    cols = st.columns(3)
+    for column, (label, part) in zip(cols, ((t("Inference total"), result.inference),
+                                            (t("Training total (Adam, mixed precision)"), result.training))):
+        column.metric(label, f"{part.total_gb:,.2f} GB", help=f"{part.total_gib:,.2f} GiB = {part.total:,.0f} bytes")
+    cols[2].metric(t("Sequences of {context:,} tokens that fit on {gpu} GB", context=settings[3], gpu=result.gpu_gb),
+                   f"{result.sequences:,}")
+    fig = go.Figure()
+    for row, part in ((t("inference"), result.inference), (t("training"), result.training)):
+        for i, (name, value) in enumerate(part.parts.items()):
+            fig.add_bar(name=t(name), y=[row], x=[value / view.GB], orientation="h", marker_color=charts.COLORS[i],
+                        text=f"{value / view.GB:,.2f} GB", textposition="inside", legendgroup=name,
+                        showlegend=row == t("inference") or name not in result.inference.parts)
+    fig.update_layout(barmode="stack")
+    fig.update_xaxes(title=t("memory (GB)"))
+    charts.show(charts.style(fig, height=280, title=t("Where the memory goes")), key="mem_stack",
+                name="memory-breakdown", settings=settings)
+    curve = {t("KV cache"): (result.lengths, result.cache_gb), t("weights"): (result.lengths,
+                                                                          [result.weights_gb] * len(result.lengths))}
+    charts.show(charts.lines(curve, x_title=t("context length (tokens)"), y_title=t("memory (GB)"), log_x=True,
+                             height=320, title=t("The cache grows with the context; the weights do not")),
+                key="mem_curve", name="kv-cache-vs-context", settings=settings)
 
 
 def measured_tab() -> None:
-    st.markdown("Three tiny Llama-style models that differ only in their key/value heads generate here; the bytes "
-                "their `DynamicCache` holds are read from the tensors and set beside the formula.")
+    st.markdown(t("Three tiny Llama-style models that differ only in their key/value heads generate here; the bytes "
+                  "their `DynamicCache` holds are read from the tensors and set beside the formula."))
     a, b, c = st.columns(3)
-    batch_m = a.slider("Batch", 1, 8, 2, key="mem_m_batch")
-    prompt_len = b.slider("Prompt tokens", 1, 32, 12, key="mem_m_prompt")
-    new_tokens = c.slider("New tokens", 0, 32, 16, key="mem_m_new")
-    rows, growth = [], []
-    for label, kv_heads in (("MHA (4 KV heads)", 4), ("GQA (2 KV heads)", 2), ("MQA (1 KV head)", 1)):
-        config = LMConfig(n_kv_head=kv_heads)
-        result = kv_cache_measurement(kv_heads, batch_m, prompt_len, new_tokens)
-        predicted = kv_cache_bytes(batch=batch_m, seq_len=prompt_len + new_tokens, n_layers=config.n_layer,
-                                   n_kv_heads=kv_heads, head_dim=config.head_dim, bytes_per_value=4)
-        rows.append({"model": label, "per layer, measured": result.final_per_layer[0],
-                     "total, measured": result.per_step_total[-1], "total, formula": predicted,
-                     "agree": result.per_step_total[-1] == predicted,
-                     **({"GPU peak allocated": result.peak_cuda_bytes} if result.peak_cuda_bytes is not None else {})})
-        growth += [{"model": label, "cached tokens": n, "bytes": v, "phase": "prefill" if i == 0 else "decode"}
-                   for i, (n, v) in enumerate(zip(result.seq_lens, result.per_step_total))]
-    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
-    fig = px.line(pd.DataFrame(growth), x="cached tokens", y="bytes", color="model", markers=True, symbol="phase")
-    st.plotly_chart(charts.style(fig, height=320), key="mem_growth", config=chart_config)
-    st.caption("The first point is the prefill: the whole prompt's keys and values written at once. "
-               "Each later point is one decoded token.")
+    batch = controls.slider(view.M_BATCH, where=a)
+    prompt = controls.slider(view.M_PROMPT, where=b)
+    new = controls.slider(view.M_NEW, where=c)
+    result = memo.measured_caches(int(batch), int(prompt), int(new))
+    table = pd.DataFrame([{t("model"): t(r["model"]), t("per layer, measured (bytes)"): r["per_layer"],
+                           t("total, measured (bytes)"): r["total"], t("total, formula (bytes)"): r["formula"],
+                           t("agree"): t("yes") if r["agree"] else t("no"),
+                           **({t("GPU peak allocated (bytes)"): r["gpu_peak"]} if r["gpu_peak"] is not None else {})}
+                          for r in result.rows])
+    st.dataframe(table, hide_index=True, width="stretch")
+    fig = go.Figure()
+    for i, (label, _) in enumerate(view.MEASURED_MODELS):
+        points = [g for g in result.growth if g["model"] == label]
+        fig.add_scatter(x=[g["tokens"] for g in points], y=[g["bytes"] for g in points], name=t(label),
+                        mode="lines+markers", line=dict(color=charts.COLORS[i]),
+                        marker=dict(symbol=["square" if g["phase"] == "prefill" else "circle" for g in points]))
+    fig.update_xaxes(title=t("cached tokens"))
+    fig.update_yaxes(title=t("cache size (bytes)"))
+    charts.show(charts.style(fig, height=320, title=t("The cache as tokens are generated")), key="mem_growth",
+                name="kv-cache-growth", settings=(batch, prompt, new))
+    st.caption(t("The first point (square) is the prefill: the whole prompt's keys and values written at once. "
+                 "Each later point is one decoded token."))
 
 
 def why_cache_tab() -> None:
-    if st.toggle("Measure (runs the model about 60 times)", key="mem_time"):
-        model = build_model(LMConfig(block_size=256), 65).eval()
-        timing = pd.DataFrame(time_per_token(model, lengths=[8, 32, 64, 128, 192, 255]))
-        st.plotly_chart(charts.style(px.line(timing, x="length", y=["with cache (ms)", "without cache (ms)"],
-                                             markers=True), height=320), key="mem_timing", config=chart_config)
-        st.caption("Without a cache each new token re-processes the whole prefix, so generating n tokens costs "
-                   "O(n^2) work; with it each step costs O(n) attention over cached keys.")
+    st.markdown(t("Without a cache each new token re-reads the whole prefix, so generating n tokens costs O(n²) "
+                  "work; with it each step attends over the cached keys, O(n). Times are the median of 5 runs on "
+                  "this server."))
+    if not st.button(t("Measure (runs the model about 60 times)"), key="mem_time_run"):
+        return
+    timing = memo.cache_timing()
+    left, right = st.columns(2)
+    per_token = {t("with cache"): (timing.lengths, timing.cached_ms),
+                 t("without cache"): (timing.lengths, timing.uncached_ms)}
+    charts.show(charts.lines(per_token, x_title=t("tokens already generated"), y_title=t("time for the next token (ms)"),
+                             height=320, title=t("One more token")), key="mem_timing", name="time-per-token",
+                where=left)
+    total = {t("with cache"): (timing.lengths, timing.cached_total_s),
+             t("without cache"): (timing.lengths, timing.uncached_total_s)}
+    charts.show(charts.lines(total, x_title=t("tokens generated"), y_title=t("total time (s)"), height=320,
+                             title=t("Generating n tokens")), key="mem_timing_total", name="generation-time",
+                where=right)
 
 
-def paged_vs_contiguous_tab() -> None:
+def paged_tab() -> None:
     a, b, c = st.columns(3)
-    n_requests = a.slider("Requests", 2, 32, 8, key="mem_p_requests")
-    max_length = b.select_slider("Maximum length", [128, 256, 512, 1024, 2048], value=512, key="mem_p_max")
-    block = c.select_slider("Block size (tokens)", [4, 8, 16, 32, 64], value=16, key="mem_p_block")
+    requests = controls.slider(view.REQUESTS, where=a)
+    max_length = controls.steps(view.MAX_LENGTH, where=b)
+    block = controls.steps(view.BLOCK, where=c)
     with user_errors():
-        sim = simulate(n_requests, max_length, block)
+        result = view.paging(int(requests), int(max_length), int(block))
         a, b = st.columns(2)
-        a.metric("Contiguous: reserved, wasted", f"{sim.contiguous_reserved:,} slots", f"{sim.contiguous_waste:.0%} wasted",
-                 delta_color="inverse")
-        b.metric("Paged: reserved, wasted", f"{sim.paged_reserved:,} slots", f"{sim.paged_waste:.0%} wasted",
-                 delta_color="inverse")
-        owner = {}
-        for request, table in enumerate(sim.block_tables):
-            for block_id in table:
-                owner[block_id] = request
-        width = 16
-        grid = [[owner.get(r * width + col, -1) for col in range(width)] for r in range((len(owner) + width - 1) // width)]
-        fig = px.imshow(grid, color_continuous_scale="Turbo", zmin=-1, zmax=len(sim.lengths) - 1,
-                        labels=dict(color="request"), aspect="auto")
-        st.plotly_chart(charts.style(fig, height=300), key="mem_blocks", config=chart_config)
-        st.caption("Physical blocks coloured by the request that owns them: requests grow token by token, so their "
-                   "blocks interleave; each keeps a block table mapping its logical blocks to these.")
-        st.dataframe(pd.DataFrame({"request": range(len(sim.lengths)), "tokens": sim.lengths,
-                                   "block table": [" ".join(map(str, t)) for t in sim.block_tables]}),
+        a.metric(t("Contiguous: slots reserved"), f"{result.contiguous_reserved:,}",
+                 t("{share:.0%} wasted", share=result.contiguous_waste), delta_color="inverse")
+        b.metric(t("Paged: slots reserved"), f"{result.paged_reserved:,}",
+                 t("{share:.0%} wasted", share=result.paged_waste), delta_color="inverse")
+        heat = charts.heatmap(result.grid, x_title=t("block (within a row of 16)"), y_title=t("row"),
+                              colorscale="Turbo", zmin=-1, zmax=int(requests) - 1, color_title=t("request"),
+                              square=False, height=300, title=t("Physical blocks, coloured by the request that "
+                                                                "owns them (-1: free)"))
+        charts.show(heat, key="mem_blocks", name="paged-blocks", settings=(requests, max_length, block))
+        st.caption(t("Requests grow token by token, so their blocks interleave; each keeps a block table mapping its "
+                     "logical blocks to these."))
+        st.dataframe(pd.DataFrame([{t("request"): r["request"], t("tokens"): r["tokens"],
+                                    t("block table"): r["blocks"]} for r in result.requests]),
                      hide_index=True, width="stretch")
 
 
-show_tabs({
-    "Calculator": calculator_tab,
-    "Measured": measured_tab,
-    "Why cache at all": why_cache_tab,
-    "Paged vs contiguous": paged_vs_contiguous_tab,
-}, key="mem_tab")
+controls.tabs(view.TAB, {"calculator": calculator_tab, "measured": measured_tab, "why": why_cache_tab,
+                         "paged": paged_tab})

@@ -306,7 +306,7 @@ class JobManager:
         if loaded is None:
             return None
         try:
-            return get_kind(spec.kind).load(*loaded)
+            return stamped(get_kind(spec.kind).load(*loaded), spec)
         except Exception:  # a meta.json readable but wrong, an artifact from other code: retrain
             log.warning("artifact %s (%s) did not load; removed to be trained again", spec.label, spec.key,
                         exc_info=True)
@@ -356,7 +356,7 @@ class JobManager:
                 log.info("training %s (%s) on %s", job.spec.label, job.spec.key, self.device)
                 started = time.perf_counter()
                 context = JobContext(self.device, job.on_progress, lambda spec: self._require(spec, job))
-                result = kind.train(job.spec, context)
+                result = stamped(kind.train(job.spec, context), job.spec)
                 seconds = time.perf_counter() - started
                 self._save(job, kind, result, seconds)
                 log.info("trained %s (%s) in %.1f s", job.spec.label, job.spec.key, seconds)
@@ -394,6 +394,15 @@ class JobManager:
                                           "restarts.", reason=err.strerror or type(err).__name__)
         if job.parent is None:  # a dependency's time is counted in its own kind only
             self.speeds.observe(kind.name, kind.work(job.spec), seconds)
+
+
+def stamped(artifact: Any, spec: JobSpec) -> Any:
+    """An artifact that carries a `key` (a model pages derive things from) learns its spec's, so
+    caches of what is derived from it are keyed by the model actually used."""
+    for part in (artifact, getattr(artifact, "lm", None)):
+        if part is not None and hasattr(part, "key") and not isinstance(part, dict):
+            part.key = spec.key
+    return artifact
 
 
 def out_of_memory(err: BaseException) -> bool:

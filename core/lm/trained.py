@@ -30,6 +30,8 @@ class TrainedLM:
     snapshots: list[dict] = field(default_factory=list)  # {"step", "attention": (L, H, T, T) float16}
     probe_text: str = ""  # the text the snapshots attend over
     corpus: str = ""
+    key: str = ""  # which model this is, for caches of what pages derive from it: its job's key, or
+    # "pretrained:<name>" for a loaded one (set by whoever made it; never a string a page invents)
 
     @property
     def device(self) -> torch.device:

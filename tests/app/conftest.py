@@ -12,8 +12,10 @@ ENTRY = Path(__file__).resolve().parents[2] / "app" / "streamlit_app.py"
 
 @pytest.fixture
 def open_page():
-    def _open(page: str, timeout: float = 120) -> AppTest:
+    def _open(page: str, timeout: float = 180, query: dict[str, str] | None = None) -> AppTest:
         at = AppTest.from_file(str(ENTRY), default_timeout=timeout)
+        for key, value in (query or {}).items():
+            at.query_params[key] = value
         at.run()
         if page != "views/home.py":
             at.switch_page(page).run()
@@ -28,17 +30,17 @@ def no_problems(at: AppTest) -> None:
     assert not at.error, [e.value for e in at.error]
 
 
-def open_tab(at: AppTest, key: str, label: str) -> AppTest:
-    """Open one of a page's tabs, as a click does (only the open tab's code runs; `key` holds its label)."""
-    at.session_state[key] = label
+def open_tab(at: AppTest, key: str, tab: str) -> AppTest:
+    """Open one of a page's tabs (by id), as a click does: only the open tab's code runs."""
+    at.session_state[key] = tab
     at.run()
-    opened = [tab for tab in at.tabs if tab.label == label]
-    assert opened and len(opened[0].children) > 0, f"tab {label!r} did not open"
+    opened = [t for t in at.tabs if len(t.children) > 0]
+    assert len(opened) == 1, f"tab {tab!r} did not open"
     return at
 
 
-def every_tab_opens_clean(at: AppTest, key: str) -> None:
+def every_tab_opens_clean(at: AppTest, key: str, tabs) -> None:
     """Open each tab in turn (each one's code runs only when it is open) and check it."""
-    for label in [tab.label for tab in at.tabs]:
-        open_tab(at, key, label)
+    for tab in tabs:
+        open_tab(at, key, tab)
         no_problems(at)

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from core import hub, settings
-from core.errors import InvalidSetting, InvalidText, PlaygroundError, Refused, Unsafe
+from core.errors import InvalidSetting, InvalidText, Refused, Unsafe
 from core.sandbox import ENV_MEMORY_MB, ENV_SECONDS
 from core.tokenizers import ByteLevelBPE
 from core.tokenizers.external import MAX_JSON_BYTES, MAX_TEXT_CHARS, SANDBOX, from_json_bytes, from_pretrained

@@ -21,10 +21,10 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	touch $@ $(VENV)/.installed
 
 run: $(VENV)/.installed
-	$(BIN)/python -m streamlit run app/streamlit_app.py --server.port $(PORT)
+	$(BIN)/python -m app.serve --server.port $(PORT)
 
 test: $(VENV)/.installed-test
-	$(BIN)/python -m tests.e2e.browser --ensure
+	$(BIN)/python -m harness.browser --ensure
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 warm: $(VENV)/.installed

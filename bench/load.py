@@ -41,7 +41,7 @@ from urllib.parse import urlparse
 
 from bench.common import table
 from bench.stream_client import StreamSession
-from tests.e2e.helpers import is_base_path_probe
+from harness.servers import is_base_path_probe
 
 ROOT = Path(__file__).resolve().parents[1]
 WARM_KINDS = ("tokenizer", "embeddings", "lm")
@@ -254,7 +254,7 @@ async def run_load(urls: list[str], kind: str, sessions: int, rounds: int, think
         return await load(ProtocolClient(urls[0]), urls, sessions, rounds, think, server_pids, training)
     from playwright.async_api import async_playwright
 
-    from tests.e2e.browser import ARGS, system_chromium
+    from harness.browser import ARGS, system_chromium
 
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(headless=True, executable_path=system_chromium(),
@@ -289,7 +289,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Warming {', '.join(WARM_KINDS)} into {cache} ...", flush=True)
     subprocess.run([sys.executable, "-m", "core", "warm", *[f"--kind={k}" for k in WARM_KINDS]], env=env, check=True,
                    stdout=subprocess.DEVNULL)
-    from tests.e2e.conftest import serving
+    from harness.servers import serving
 
     with contextlib.ExitStack() as stack:
         if args.url:

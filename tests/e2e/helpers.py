@@ -4,13 +4,9 @@ from __future__ import annotations
 
 from urllib.parse import urlparse
 
+from harness.servers import is_base_path_probe
+
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "[::1]", "::1"}
-
-
-def is_base_path_probe(url: str) -> bool:
-    """Opened at a page's URL (/tokenizers), Streamlit's frontend first probes
-    /tokenizers/_stcore/{health,host-config} to find its base path: those 404s are expected."""
-    return urlparse(url).path.rsplit("/_stcore/", 1)[-1] in ("health", "host-config")
 
 
 class PageWatch:

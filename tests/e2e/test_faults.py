@@ -9,7 +9,7 @@ import time
 
 from core.jobs import ArtifactStore
 from core.lm.jobs import lm_spec
-from tests.e2e.conftest import free_port, serving
+from harness.servers import free_port, serving
 from tests.e2e.helpers import PageWatch
 
 TRAIN_TOKENIZERS = "Train the four tokenizers"

@@ -1,0 +1,1 @@
+"""The real app server and a real browser on loopback, for the tests and the benchmarks alike."""

@@ -1,6 +1,6 @@
 """Which Chromium the browser tests drive: the system's if there is one, else Playwright's own.
 
-`python -m tests.e2e.browser --ensure` (part of `make test`) installs Playwright's Chromium only
+`python -m harness.browser --ensure` (part of `make test`) installs Playwright's Chromium only
 when no system Chromium exists, so CI and lab machines never download a browser.
 """
 
@@ -25,9 +25,9 @@ def system_chromium() -> str | None:
     return None
 
 
-def launch(playwright):
+def launch(playwright, extra_args: list[str] | None = None):
     """A headless Chromium browser (Playwright `Browser`)."""
-    args = ARGS + (["--no-sandbox"] if hasattr(os, "geteuid") and os.geteuid() == 0 else [])
+    args = ARGS + (["--no-sandbox"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []) + (extra_args or [])
     return playwright.chromium.launch(headless=True, executable_path=system_chromium(), args=args)
 
 

@@ -12,8 +12,9 @@ LOCAL_HOSTS = {"127.0.0.1", "localhost", "[::1]", "::1"}
 class PageWatch:
     """Collects console errors and requests to non-local hosts while a page is used."""
 
-    def __init__(self, page):
+    def __init__(self, page, local_hosts: set[str] = frozenset()):
         self.page = page
+        self.local_hosts = LOCAL_HOSTS | set(local_hosts)  # names mapped to loopback for a test
         self.console_errors: list[str] = []
         self.remote_requests: list[str] = []
         self.failed: list[str] = []
@@ -32,7 +33,7 @@ class PageWatch:
 
     def _on_request(self, request) -> None:
         parsed = urlparse(request.url)
-        if parsed.scheme in ("http", "https", "ws", "wss") and parsed.hostname not in LOCAL_HOSTS:
+        if parsed.scheme in ("http", "https", "ws", "wss") and parsed.hostname not in self.local_hosts:
             self.remote_requests.append(request.url)
 
     def settle(self, timeout_ms: int = 60_000) -> None:

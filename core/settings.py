@@ -20,6 +20,9 @@ ENV_MAX_QUEUE = "NLP_PLAYGROUND_MAX_QUEUE"  # queued jobs on the whole server at
 ENV_STUDENT_BUDGET_MIN = "NLP_PLAYGROUND_STUDENT_BUDGET_MIN"  # longest job a student may start (estimated)
 ENV_USER_QUOTA_MB = "NLP_PLAYGROUND_USER_QUOTA_MB"  # cache space one user's own artifacts may take
 ENV_COMPILED_CACHE = "NLP_PLAYGROUND_COMPILED_CACHE"  # per-host folder for compiled kernels (never shared)
+ENV_RAY_ADDRESS = "NLP_PLAYGROUND_RAY_ADDRESS"  # empty: the in-process queue; else a Ray cluster trains
+ENV_RAY_GPU_FRACTION = "NLP_PLAYGROUND_RAY_GPU_FRACTION"  # the share of a GPU a CUDA job asks the cluster for
+ENV_RAY_CPUS = "NLP_PLAYGROUND_RAY_CPUS"  # the CPUs a CPU job asks the cluster for
 
 ASSETS_DIR = Path(__file__).resolve().parent.parent / "assets"
 
@@ -86,6 +89,25 @@ def compiled_cache_dir() -> Path:
         return Path(raw).expanduser()
     base = os.environ.get("XDG_CACHE_HOME", "").strip() or str(Path.home() / ".cache")
     return Path(base) / "nlp-playground-kernels"
+
+
+def device_setting() -> str:
+    """The device named by NLP_PLAYGROUND_DEVICE ("" or "auto": choose automatically)."""
+    raw = os.environ.get(ENV_DEVICE, "").strip().lower()
+    return "" if raw == "auto" else raw
+
+
+def ray_address() -> str:
+    """The Ray cluster that trains (`ray://head:10001` or `head:6379`), or "" for the in-process queue."""
+    return os.environ.get(ENV_RAY_ADDRESS, "").strip()
+
+
+def ray_gpu_fraction() -> float:
+    return min(1.0, max(0.01, _float_env(ENV_RAY_GPU_FRACTION, 0.25)))
+
+
+def ray_cpus() -> float:
+    return max(0.1, _float_env(ENV_RAY_CPUS, 1.0))
 
 
 def model_roots() -> list[Path]:

@@ -19,6 +19,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import torch
 
@@ -95,10 +96,12 @@ def measure_flop_rate(device: torch.device, *, layers: int = 4, width: int = 128
 class SpeedBook:
     """This device's speed per unit of work and each kind's correction, kept in `folder`."""
 
-    def __init__(self, device: torch.device, folder: Path | None):
+    def __init__(self, device: torch.device, folder: Path | None,
+                 measure: Callable[[torch.device], float] = None):
         self.device = device
         slug = str(device).replace(":", "-")
         self.path = folder / f"{slug}.json" if folder is not None else None
+        self.measure = measure or measure_flop_rate  # a cluster measures on one of its workers
         self._lock = threading.Lock()
         self._flop_rate: float | None = None
         self._ratios: dict[str, float] = {}
@@ -111,6 +114,7 @@ class SpeedBook:
         with contextlib.suppress(OSError, ValueError, TypeError, AttributeError):
             data = json.loads(self.path.read_text(encoding="utf-8"))
             self._ratios = {str(k): float(v) for k, v in data.get("ratios", {}).items() if float(v) > 0}
+            self._flop_rate = self._flop_rate or (float(data["flop_rate"]) if data.get("flop_rate") else None)
             self._units = {str(k): str(v) for k, v in data.get("units", {}).items()}
 
     def _write(self) -> None:
@@ -119,14 +123,16 @@ class SpeedBook:
         with contextlib.suppress(OSError):
             self.path.parent.mkdir(parents=True, exist_ok=True)
             tmp = self.path.with_suffix(f".{os.getpid()}.tmp")
-            tmp.write_text(json.dumps({"ratios": self._ratios, "units": self._units}), encoding="utf-8")
+            tmp.write_text(json.dumps({"ratios": self._ratios, "units": self._units, "flop_rate": self._flop_rate}),
+                           encoding="utf-8")
             os.replace(tmp, self.path)
 
     def rate(self, unit: str) -> float:
         if unit == "flop":
             with self._lock:
                 if self._flop_rate is None:
-                    self._flop_rate = measure_flop_rate(self.device)
+                    self._flop_rate = self.measure(self.device)
+                    self._write()  # measured once per device, for every replica sharing the cache
                 return self._flop_rate
         return PRIOR_RATES.get(unit, 1.0)
 

@@ -33,7 +33,7 @@ from core.errors import JobCancelled, PlaygroundError, Refused
 from core.jobs.context import JobContext
 from core.jobs.estimate import Estimate, SpeedBook
 from core.jobs.fairness import Entry, FairQueue, start_times
-from core.jobs.kinds import JobKind, get_kind
+from core.jobs.kinds import get_kind
 from core.jobs.spec import JobSpec
 from core.jobs.store import ArtifactStore
 from core.progress import ProgressEvent
@@ -75,6 +75,22 @@ class Position:
     ahead: int  # jobs running now plus queued jobs that start first
     starts_in_s: float | None
     done_in_s: float | None
+
+
+def admit(limits: Limits, user: User, seconds: float, own_active: int, queued: int) -> None:
+    """Raise `Refused` when `user` may not add a job of `seconds` now, having `own_active` jobs
+    queued or running with `queued` jobs in the queue (the server's or the cluster's)."""
+    if user.privileged:
+        return
+    if seconds > limits.budget_s:
+        raise Refused("This would train for about {minutes:.0f} min on this server; a student may start jobs of up "
+                      "to {budget:.0f} min. Choose fewer steps or a smaller model, or ask your lecturer.",
+                      minutes=seconds / 60, budget=limits.budget_s / 60)
+    if own_active >= limits.jobs_per_user:
+        raise Refused("You already have {count} training jobs queued or running (the limit is {limit}). Wait for one "
+                      "to finish or cancel it.", count=own_active, limit=limits.jobs_per_user)
+    if queued >= limits.max_queue:
+        raise Refused("The training queue is full ({count} jobs waiting). Try again in a few minutes.", count=queued)
 
 
 class Job:
@@ -148,7 +164,7 @@ class JobManager:
                  device: torch.device | str | None = None, limits: Limits | None = None):
         self.store = store or ArtifactStore()
         self.device = pick_device(device)
-        self.workers = workers or settings.workers()
+        self.workers = settings.workers() if workers is None else workers
         self.limits = limits or Limits.from_settings()
         self.speeds = SpeedBook(self.device, self.store.root / "speed")
         self._jobs: OrderedDict[str, Job] = OrderedDict()
@@ -257,19 +273,8 @@ class JobManager:
     # ---- rules --------------------------------------------------------------------------------
     def _admit(self, user: User, estimate: Estimate) -> None:
         """Refuse work the user may not add now (called under the lock)."""
-        if user.privileged:
-            return
-        if estimate.seconds > self.limits.budget_s:
-            raise Refused("This would train for about {minutes:.0f} min on this server; a student may start jobs of "
-                          "up to {budget:.0f} min. Choose fewer steps or a smaller model, or ask your lecturer.",
-                          minutes=estimate.seconds / 60, budget=self.limits.budget_s / 60)
         own = sum(1 for j in self._jobs.values() if j.active and j.owner.id == user.id and user.id in j.waiters)
-        if own >= self.limits.jobs_per_user:
-            raise Refused("You already have {count} training jobs queued or running (the limit is {limit}). Wait for "
-                          "one to finish or cancel it.", count=own, limit=self.limits.jobs_per_user)
-        if len(self._queue) >= self.limits.max_queue:
-            raise Refused("The training queue is full ({count} jobs waiting). Try again in a few minutes.",
-                          count=len(self._queue))
+        admit(self.limits, user, estimate.seconds, own, len(self._queue))
 
     def _stop(self, job: Job) -> None:
         job.cancel()
@@ -300,18 +305,7 @@ class JobManager:
             self._execute(job)
 
     def _load(self, spec: JobSpec) -> Any | None:
-        """The artifact from disk, or None. Any failure to load is a miss: the artifact is removed
-        (and logged) so the job trains again, rather than breaking the page for everyone."""
-        loaded = self.store.load(spec)
-        if loaded is None:
-            return None
-        try:
-            return stamped(get_kind(spec.kind).load(*loaded), spec)
-        except Exception:  # a meta.json readable but wrong, an artifact from other code: retrain
-            log.warning("artifact %s (%s) did not load; removed to be trained again", spec.label, spec.key,
-                        exc_info=True)
-            self.store.discard(spec)
-            return None
+        return load_artifact(self.store, spec)
 
     def _require(self, spec: JobSpec, parent: Job) -> Any:
         """`spec`'s artifact for `parent`'s training: cached, or trained now in this worker as its
@@ -344,23 +338,11 @@ class JobManager:
             raise job.error or JobCancelled("Training was cancelled.")
 
     def _execute(self, job: Job) -> None:
-        kind = get_kind(job.spec.kind)
         try:
-            with self.store.lock(job.spec, should_stop=lambda: job.cancel_requested) as locked:
-                artifact = self._load(job.spec) if locked else None
-                if artifact is not None:  # another process trained it while we waited
-                    log.info("loaded %s (%s), trained by another process", job.spec.label, job.spec.key)
-                    job.from_cache = True
-                    job._finish(JobState.DONE, result=artifact)
-                    return
-                log.info("training %s (%s) on %s", job.spec.label, job.spec.key, self.device)
-                started = time.perf_counter()
-                context = JobContext(self.device, job.on_progress, lambda spec: self._require(spec, job))
-                result = stamped(kind.train(job.spec, context), job.spec)
-                seconds = time.perf_counter() - started
-                self._save(job, kind, result, seconds)
-                log.info("trained %s (%s) in %.1f s", job.spec.label, job.spec.key, seconds)
-                job._finish(JobState.DONE, result=result)
+            outcome = train_or_load(job.spec, self.store, self.device, job.on_progress,
+                                    lambda spec: self._require(spec, job), owner=job.owner.id,
+                                    should_stop=lambda: job.cancel_requested,
+                                    speeds=self.speeds if job.parent is None else None, load=self._load)
         except JobCancelled as err:
             log.info("cancelled %s (%s)", job.spec.label, job.spec.key)
             job._finish(JobState.CANCELLED, error=err)
@@ -368,32 +350,76 @@ class JobManager:
             log.warning("%s (%s) refused: %s", job.spec.label, job.spec.key, err)
             job._finish(JobState.FAILED, error=err)
         except Exception as err:
-            job._finish(JobState.FAILED, error=self._failure(job, err))
+            job._finish(JobState.FAILED, error=failure_of(err, self.device, job.spec))
+        else:
+            job.from_cache, job.warning = outcome.from_cache, outcome.warning
+            job._finish(JobState.DONE, result=outcome.artifact)
 
-    def _failure(self, job: Job, err: Exception) -> PlaygroundError:
-        if out_of_memory(err):
-            log.warning("%s (%s) ran out of %s memory", job.spec.label, job.spec.key, self.device)
-            if self.device.type == "cuda":
-                torch.cuda.empty_cache()  # hand back what the failed job held, for the next one
-                return PlaygroundError("The model did not fit in {device} memory. Choose a smaller model, batch or "
-                                       "context, or train on the CPU (NLP_PLAYGROUND_DEVICE=cpu).",
-                                       device=self.device.type.upper())
-            return PlaygroundError("The model did not fit in {device} memory. Choose a smaller model, batch or "
-                                   "context.", device=self.device.type.upper())
-        log.exception("training job %s failed", job.spec.label)  # a bug: keep serving, tell the user
-        return PlaygroundError("Training failed unexpectedly ({kind}). It was logged; try other settings.",
-                               kind=type(err).__name__)
 
-    def _save(self, job: Job, kind: JobKind, result: Any, seconds: float) -> None:
+def load_artifact(store: ArtifactStore, spec: JobSpec) -> Any | None:
+    """The artifact from disk, or None. Any failure to load is a miss: the artifact is removed
+    (and logged) so the job trains again, rather than breaking the page for everyone."""
+    loaded = store.load(spec)
+    if loaded is None:
+        return None
+    try:
+        return stamped(get_kind(spec.kind).load(*loaded), spec)
+    except Exception:  # a meta.json readable but wrong, an artifact from other code: retrain
+        log.warning("artifact %s (%s) did not load; removed to be trained again", spec.label, spec.key, exc_info=True)
+        store.discard(spec)
+        return None
+
+
+@dataclass
+class Outcome:
+    artifact: Any
+    from_cache: bool
+    seconds: float = 0.0
+    warning: PlaygroundError | None = None
+
+
+def train_or_load(spec: JobSpec, store: ArtifactStore, device: torch.device, progress, require, *, owner: str,
+                  should_stop, speeds: SpeedBook | None, load) -> Outcome:
+    """Under the key's cross-process lock: the artifact another process saved meanwhile, or train
+    it, save it (a warning if the cache cannot be written) and tell `speeds` how long it took.
+    The one place a job runs, in the server's queue and on a cluster worker alike."""
+    kind = get_kind(spec.kind)
+    with store.lock(spec, should_stop=should_stop) as locked:
+        artifact = load(spec) if locked else None
+        if artifact is not None:
+            log.info("loaded %s (%s), trained by another process", spec.label, spec.key)
+            return Outcome(artifact, True)
+        log.info("training %s (%s) on %s", spec.label, spec.key, device)
+        started = time.perf_counter()
+        result = stamped(kind.train(spec, JobContext(device, progress, require)), spec)
+        seconds = time.perf_counter() - started
         tensors, data = kind.dump(result)
+        warning = None
         try:
-            self.store.save(job.spec, tensors, data, owner=job.owner.id, train_seconds=round(seconds, 2),
-                            device=str(self.device))
+            store.save(spec, tensors, data, owner=owner, train_seconds=round(seconds, 2), device=str(device))
         except OSError as err:
-            job.warning = PlaygroundError("The result could not be cached ({reason}); it lasts until the server "
-                                          "restarts.", reason=err.strerror or type(err).__name__)
-        if job.parent is None:  # a dependency's time is counted in its own kind only
-            self.speeds.observe(kind.name, kind.work(job.spec), seconds)
+            warning = PlaygroundError("The result could not be cached ({reason}); it lasts until the server "
+                                      "restarts.", reason=err.strerror or type(err).__name__)
+        if speeds is not None:  # a dependency's time is counted in its own kind only
+            speeds.observe(kind.name, kind.work(spec), seconds)
+        log.info("trained %s (%s) in %.1f s", spec.label, spec.key, seconds)
+        return Outcome(result, False, seconds, warning)
+
+
+def failure_of(err: Exception, device: torch.device, spec: JobSpec) -> PlaygroundError:
+    """A sentence for a job that failed with an exception that is not the user's to read."""
+    if out_of_memory(err):
+        log.warning("%s (%s) ran out of %s memory", spec.label, spec.key, device)
+        if device.type == "cuda":
+            torch.cuda.empty_cache()  # hand back what the failed job held, for the next one
+            return PlaygroundError("The model did not fit in {device} memory. Choose a smaller model, batch or "
+                                   "context, or train on the CPU (NLP_PLAYGROUND_DEVICE=cpu).",
+                                   device=device.type.upper())
+        return PlaygroundError("The model did not fit in {device} memory. Choose a smaller model, batch or "
+                               "context.", device=device.type.upper())
+    log.exception("training job %s failed", spec.label)  # a bug: keep serving, tell the user
+    return PlaygroundError("Training failed unexpectedly ({kind}). It was logged; try other settings.",
+                           kind=type(err).__name__)
 
 
 def stamped(artifact: Any, spec: JobSpec) -> Any:
@@ -417,9 +443,16 @@ _default_lock = threading.Lock()
 
 
 def default_manager() -> JobManager:
-    """The process-wide manager every page uses, one per cache folder (created on first use)."""
+    """The process-wide manager every page uses, one per cache folder (created on first use): the
+    server's own queue, or a Ray cluster's when `NLP_PLAYGROUND_RAY_ADDRESS` names one."""
     root = str(settings.cache_dir())
     with _default_lock:
         if root not in _defaults:
-            _defaults[root] = JobManager()
+            address = settings.ray_address()
+            if address:
+                from core.jobs.cluster import ClusterManager  # Ray is optional: imported only when asked for
+
+                _defaults[root] = ClusterManager(address)
+            else:
+                _defaults[root] = JobManager()
         return _defaults[root]

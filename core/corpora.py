@@ -86,7 +86,7 @@ class Corpus:
         for doc in self.documents:
             if doc.id == doc_id:
                 return doc
-        raise UnknownName(f"Corpus {self.name!r} has no document {doc_id!r}.")
+        raise UnknownName("Corpus {name!r} has no document {doc_id!r}.", name=self.name, doc_id=doc_id)
 
 
 def _read_tsv(path: Path) -> list[dict[str, str]]:
@@ -182,9 +182,10 @@ def get_corpus(name: str) -> Corpus:
         for path in _upload_paths(name.removeprefix(UPLOAD_PREFIX)):
             if path.is_file():
                 return _upload_corpus(name, path)
-        raise UnknownName(f"The uploaded text {name!r} is no longer on the server: upload it again.")
+        raise UnknownName("The uploaded text {name!r} is no longer on the server: upload it again.", name=name)
     known = ", ".join(_SHIPPED)
-    raise UnknownName(f"No corpus named {name!r}. Pick one of: {known}, or upload your own text.")
+    raise UnknownName("No corpus named {name!r}. Pick one of: {known}, or upload your own text.", name=name,
+                      known=known)
 
 
 def decode_user_text(data: bytes | str) -> str:
@@ -196,20 +197,16 @@ def decode_user_text(data: bytes | str) -> str:
     cap = settings.max_text_bytes()
     size = len(data) if isinstance(data, bytes) else len(data.encode("utf-8", "surrogatepass"))
     if size > cap:
-        raise InvalidText(
-            f"The text is {size / 2**20:.1f} MB; the limit is {cap / 2**20:.0f} MB. "
-            "Use a smaller file or a part of it."
-        )
+        raise InvalidText("The text is {size_mb:.1f} MB; the limit is {limit_mb:.0f} MB. Use a smaller file or a "
+                          "part of it.", size_mb=size / 2**20, limit_mb=cap / 2**20)
     if isinstance(data, bytes):
         if b"\x00" in data[:8192]:
             raise InvalidText("This looks like a binary file, not text. Upload a plain-text (.txt) file.")
         try:
             data = data.decode("utf-8-sig")
         except UnicodeDecodeError as err:
-            raise InvalidText(
-                f"The file is not UTF-8 text (byte 0x{err.object[err.start]:02x} at position {err.start}). "
-                "Save it as UTF-8 and upload it again."
-            ) from None
+            raise InvalidText("The file is not UTF-8 text (byte 0x{byte:02x} at position {start}). Save it as UTF-8 "
+                              "and upload it again.", byte=err.object[err.start], start=err.start) from None
     text = data.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
     if not text.strip():
         raise InvalidText("The text is empty. Type, paste or upload some text first.")
@@ -219,7 +216,7 @@ def decode_user_text(data: bytes | str) -> str:
 def _upload_paths(digest: str) -> list[Path]:
     """Where an upload is kept: the cache folder, else (unwritable cache) a temporary folder."""
     if not digest.isalnum():
-        raise UnknownName(f"{digest!r} is not an uploaded text's name.")
+        raise UnknownName("{digest!r} is not an uploaded text's name.", digest=digest)
     folders = [settings.cache_dir() / "uploads", Path(tempfile.gettempdir()) / "nlp-playground-uploads"]
     return [folder / f"{digest}.txt" for folder in folders]
 

@@ -36,8 +36,9 @@ class CharTokenizer:
         missing = self.unknown(text)
         if missing:
             shown = ", ".join(repr(ch) for ch in missing[:10]) + (" ..." if len(missing) > 10 else "")
-            raise InvalidText(f"The character(s) {shown} are not in this model's vocabulary of "
-                              f"{self.vocab_size} characters. Remove them or train on text that has them.")
+            raise InvalidText("The character(s) {shown} are not in this model's vocabulary of {vocab_size} "
+                              "characters. Remove them or train on text that has them.", shown=shown,
+                              vocab_size=self.vocab_size)
         return [self.vocab[ch] for ch in text]
 
     def pieces(self, text: str) -> list[Piece]:

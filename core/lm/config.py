@@ -58,22 +58,27 @@ class LMConfig:
 
     def validate(self) -> "LMConfig":
         """Raise `InvalidSetting` naming the setting and the fix; return self when consistent."""
-        require(self.arch in ARCHITECTURES, f"arch must be one of {', '.join(ARCHITECTURES)}, not {self.arch!r}.")
+        require(self.arch in ARCHITECTURES, "arch must be one of {choices}, not {arch!r}.",
+                choices=", ".join(ARCHITECTURES), arch=self.arch)
         for name in ("n_layer", "n_head", "n_embd", "block_size", "batch_size", "eval_interval", "eval_batches"):
             value = getattr(self, name)
             require(isinstance(value, int) and not isinstance(value, bool) and value > 0,
-                    f"{name} must be a positive whole number, not {value!r}.")
+                    "{name} must be a positive whole number, not {value!r}.", name=name, value=value)
         require(self.n_embd % self.n_head == 0,
-                f"n_embd ({self.n_embd}) must be divisible by n_head ({self.n_head}): "
-                f"try n_embd = {self.n_head * max(1, round(self.n_embd / self.n_head))}.")
+                "n_embd ({n_embd}) must be divisible by n_head ({n_head}): try n_embd = {suggestion}.",
+                n_embd=self.n_embd, n_head=self.n_head,
+                suggestion=self.n_head * max(1, round(self.n_embd / self.n_head)))
         require(self.head_dim % 2 == 0 or self.arch == "gpt2", "RoPE needs an even head size (n_embd / n_head).")
         kv = self.kv_heads
         require(isinstance(kv, int) and 0 < kv <= self.n_head and self.n_head % kv == 0,
-                f"n_kv_head ({self.n_kv_head}) must divide n_head ({self.n_head}): "
-                f"choose one of {[d for d in range(1, self.n_head + 1) if self.n_head % d == 0]}.")
-        require(self.block_size <= 2048, f"block_size {self.block_size} is too long for a tiny model: use at most 2048.")
-        require(0.0 <= self.dropout < 1.0, f"dropout must be in [0, 1), not {self.dropout}.")
-        require(self.learning_rate > 0, f"learning_rate must be positive, not {self.learning_rate}.")
+                "n_kv_head ({n_kv_head}) must divide n_head ({n_head}): choose one of {choices}.",
+                n_kv_head=self.n_kv_head, n_head=self.n_head,
+                choices=[d for d in range(1, self.n_head + 1) if self.n_head % d == 0])
+        require(self.block_size <= 2048, "block_size {block_size} is too long for a tiny model: use at most 2048.",
+                block_size=self.block_size)
+        require(0.0 <= self.dropout < 1.0, "dropout must be in [0, 1), not {dropout}.", dropout=self.dropout)
+        require(self.learning_rate > 0, "learning_rate must be positive, not {learning_rate}.",
+                learning_rate=self.learning_rate)
         return self
 
     def parameter_count(self, vocab_size: int) -> int:

@@ -22,14 +22,15 @@ MAX_SEQUENCE = 10_000_000  # beyond any released context: a typo, not a configur
 
 def bytes_per_value(dtype: str) -> float:
     if dtype not in BYTES_PER_VALUE:
-        raise InvalidSetting(f"dtype must be one of {', '.join(BYTES_PER_VALUE)}, not {dtype!r}.")
+        raise InvalidSetting("dtype must be one of {choices}, not {dtype!r}.", choices=", ".join(BYTES_PER_VALUE),
+                             dtype=dtype)
     return BYTES_PER_VALUE[dtype]
 
 
 def _positive(**values: float) -> None:
     for name, value in values.items():
         require(isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0,
-                f"{name} must be a positive number, not {value!r}.")
+                "{name} must be a positive number, not {value!r}.", name=name, value=value)
 
 
 def kv_cache_bytes(*, batch: int, seq_len: int, n_layers: int, n_kv_heads: int, head_dim: int,
@@ -40,7 +41,8 @@ def kv_cache_bytes(*, batch: int, seq_len: int, n_layers: int, n_kv_heads: int, 
     """
     _positive(batch=batch, seq_len=seq_len, n_layers=n_layers, n_kv_heads=n_kv_heads, head_dim=head_dim,
               bytes_per_value=bytes_per_value)
-    require(seq_len <= MAX_SEQUENCE, f"seq_len {seq_len:,} is longer than any model's context; check the number.")
+    require(seq_len <= MAX_SEQUENCE, "seq_len {seq_len:,} is longer than any model's context; check the number.",
+            seq_len=seq_len)
     kept = min(seq_len, sliding_window) if sliding_window else seq_len
     return int(batch * kept * n_layers * 2 * n_kv_heads * head_dim * bytes_per_value)
 
@@ -48,9 +50,11 @@ def kv_cache_bytes(*, batch: int, seq_len: int, n_layers: int, n_kv_heads: int, 
 def check_heads(n_heads: int, n_kv_heads: int, hidden: int) -> None:
     """Heads must divide the width, and key/value heads must divide the query heads."""
     _positive(n_heads=n_heads, n_kv_heads=n_kv_heads, hidden=hidden)
-    require(hidden % n_heads == 0, f"{n_heads} heads do not divide the width {hidden}: choose a divisor of {hidden}.")
+    require(hidden % n_heads == 0, "{n_heads} heads do not divide the width {hidden}: choose a divisor of {hidden}.",
+            n_heads=n_heads, hidden=hidden)
     require(n_heads % n_kv_heads == 0,
-            f"{n_kv_heads} key/value heads do not divide {n_heads} query heads (GQA groups must be equal).")
+            "{n_kv_heads} key/value heads do not divide {n_heads} query heads (GQA groups must be equal).",
+            n_kv_heads=n_kv_heads, n_heads=n_heads)
 
 
 @dataclass(frozen=True)
@@ -78,7 +82,8 @@ def model_memory(n_params: float, *, dtype: str = "bf16", training: bool = False
     if not training:
         return Memory(n_params * bytes_per_value(dtype), kv_cache=kv_cache, activations=activations)
     state = {"adamw": 12.0, "adam": 12.0, "sgd": 8.0}
-    require(optimizer in state, f"optimizer must be one of {', '.join(state)}, not {optimizer!r}.")
+    require(optimizer in state, "optimizer must be one of {choices}, not {optimizer!r}.", choices=", ".join(state),
+            optimizer=optimizer)
     return Memory(2.0 * n_params, 2.0 * n_params, state[optimizer] * n_params, activations=activations)
 
 
@@ -120,7 +125,8 @@ def measure_kv_cache(model, *, batch: int, prompt_len: int, new_tokens: int, see
     _positive(batch=batch, prompt_len=prompt_len)
     require(isinstance(new_tokens, int) and new_tokens >= 0, "new_tokens must be 0 or more.")
     limit = getattr(model.config, "n_positions", None) or model.config.max_position_embeddings
-    require(prompt_len + new_tokens <= limit, f"prompt_len + new_tokens must be at most the context, {limit}.")
+    require(prompt_len + new_tokens <= limit, "prompt_len + new_tokens must be at most the context, {limit}.",
+            limit=limit)
     generator = torch.Generator().manual_seed(seed)
     ids = torch.randint(model.config.vocab_size, (batch, prompt_len), generator=generator).to(model.device)
     cache = DynamicCache()

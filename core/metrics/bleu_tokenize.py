@@ -85,5 +85,6 @@ TOKENIZERS = {"13a": tokenize_13a, "intl": tokenize_intl, "char": tokenize_char,
 
 def get_tokenizer(name: str):
     if name not in TOKENIZERS:
-        raise InvalidSetting(f"tokenize must be one of {', '.join(TOKENIZERS)}, not {name!r}.")
+        raise InvalidSetting("tokenize must be one of {choices}, not {name!r}.", choices=", ".join(TOKENIZERS),
+                             name=name)
     return TOKENIZERS[name]

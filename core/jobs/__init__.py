@@ -8,7 +8,8 @@
 
 from core.jobs.context import JobContext
 from core.jobs.kinds import JobKind, Work, all_kinds, get_kind, register
-from core.jobs.manager import Job, JobManager, JobState, Limits, Position, default_manager
+from core.jobs.default import default_manager
+from core.jobs.manager import Job, JobManager, JobState, Limits, Position
 from core.jobs.spec import JobSpec
 from core.jobs.store import ArtifactStore
 

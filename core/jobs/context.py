@@ -25,14 +25,3 @@ class JobContext:
     device: torch.device  # the device the manager trains on: every job kind uses it
     progress: ProgressCallback  # record an event; returns False when the job should stop
     require: Callable[["JobSpec"], Any]
-
-    @classmethod
-    def standalone(cls, device: torch.device | str = "cpu", progress: ProgressCallback | None = None) -> "JobContext":
-        """A context outside any manager (a shell, a test): dependencies are trained in place."""
-        from core.jobs.kinds import get_kind
-
-        def train_dependency(spec: "JobSpec") -> Any:
-            return get_kind(spec.kind).train(spec, context)
-
-        context = cls(torch.device(device), progress or (lambda event: None), train_dependency)
-        return context

@@ -23,6 +23,7 @@ TOPIC_JOB_MODULES = (
     "core.embeddings.jobs",
     "core.lm.jobs",
     "core.anatomy.jobs",
+    "core.alignment.jobs",
 )
 
 

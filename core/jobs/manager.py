@@ -436,23 +436,3 @@ def out_of_memory(err: BaseException) -> bool:
     RuntimeError that says so."""
     return isinstance(err, torch.OutOfMemoryError) or (
         isinstance(err, RuntimeError) and "can't allocate memory" in str(err))
-
-
-_defaults: dict[str, JobManager] = {}
-_default_lock = threading.Lock()
-
-
-def default_manager() -> JobManager:
-    """The process-wide manager every page uses, one per cache folder (created on first use): the
-    server's own queue, or a Ray cluster's when `NLP_PLAYGROUND_RAY_ADDRESS` names one."""
-    root = str(settings.cache_dir())
-    with _default_lock:
-        if root not in _defaults:
-            address = settings.ray_address()
-            if address:
-                from core.jobs.cluster import ClusterManager  # Ray is optional: imported only when asked for
-
-                _defaults[root] = ClusterManager(address)
-            else:
-                _defaults[root] = JobManager()
-        return _defaults[root]

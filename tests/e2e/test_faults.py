@@ -7,10 +7,14 @@ import contextlib
 import signal
 import time
 
+import pytest
+
 from core.jobs import ArtifactStore
 from core.lm.jobs import lm_spec
 from harness.servers import free_port, serving
 from tests.e2e.helpers import PageWatch
+
+pytestmark = pytest.mark.e2e
 
 TRAIN_TOKENIZERS = "Train the four tokenizers"
 TRAIN_MODEL = "Train the model"

@@ -5,7 +5,11 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from tests.e2e.helpers import PageWatch
+
+pytestmark = pytest.mark.e2e
 
 
 def test_a_link_reopens_the_demo_in_presenter_mode_and_hides_chosen_controls(browser, server):

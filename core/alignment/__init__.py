@@ -9,7 +9,8 @@ The public losses (`pairwise_ranking_loss`, `dpo_loss`, `gae`, the PPO losses) a
 `PAPERS` lists the paper each step follows.
 """
 
-from core.alignment.configs import DPOConfig, EvalConfig, LoRAConfig, PPOConfig, PreferenceConfig, RewardConfig, SFTConfig
+from core.alignment.configs import (DPOConfig, EvalConfig, LoRAConfig, PPOConfig, PreferenceConfig, RewardConfig,
+                                    SFTConfig)
 from core.alignment.data import Preferences, Windows, demonstrations, make_preferences
 from core.alignment.dpo import train_dpo
 from core.alignment.evaluation import EvaluationRow, best_of_n, best_of_n_kl, evaluate, measure

@@ -183,6 +183,10 @@ class LoRAConfig(_Config):
         require(len(self.targets) > 0, "targets must name at least one projection, such as 'q_proj'.")
         return self
 
+    def schedule(self, warmup_steps: int) -> Schedule:
+        """The fine-tuning's schedule at the adapters' learning rate."""
+        return Schedule(learning_rate=self.learning_rate, warmup_steps=warmup_steps)
+
 
 @dataclass(frozen=True)
 class EvalConfig(_Config):

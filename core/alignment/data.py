@@ -36,7 +36,12 @@ class Windows:
 
     @classmethod
     def of(cls, tokenizer, corpus: str, prompt_tokens: int, response_tokens: int) -> "Windows":
+        """The windows of a corpus (by name), read as the language model read it."""
         text, _ = training_text(corpus=corpus)
+        return cls.of_text(tokenizer, text, prompt_tokens, response_tokens)
+
+    @classmethod
+    def of_text(cls, tokenizer, text: str, prompt_tokens: int, response_tokens: int) -> "Windows":
         ids = torch.tensor(tokenizer.encode(text), dtype=torch.long)
         ends_line = torch.tensor([tokenizer.decode([i]).endswith("\n") for i in range(tokenizer.vocab_size)])
         starts = (ends_line[ids[:-1]].nonzero().view(-1) + 1)  # (S,) positions right after a newline
@@ -44,8 +49,7 @@ class Windows:
         cut = int(len(ids) * (1 - VAL_FRACTION))
         train, held_out = starts[starts + response_tokens <= cut], starts[starts - prompt_tokens >= cut]
         if len(train) == 0 or len(held_out) == 0:
-            raise InvalidText("The corpus {corpus!r} has too few lines to cut prompts from: use a longer text.",
-                              corpus=corpus)
+            raise InvalidText("The text has too few lines to cut prompts from: use a longer text.")
         return cls(ids, train, held_out, prompt_tokens, response_tokens)
 
     def prompts(self, starts: torch.Tensor) -> torch.Tensor:

@@ -16,16 +16,13 @@ import torch
 from core.alignment.configs import DPOConfig, LoRAConfig
 from core.alignment.data import Preferences, Windows
 from core.alignment.evaluation import measure
-from core.alignment.lora import add_lora
+from core.alignment.lora import add_lora, merge_and_check
 from core.alignment.losses import dpo_loss, dpo_rewards
 from core.alignment.sampling import response_logprobs, sequence_logprobs
-from core.alignment.sft import finish_lora
-from core.alignment.tuned import TunedLM, frozen_copy, trainable_copy
+from core.alignment.tuned import SHOWN_SAMPLES, TunedLM, frozen_copy, trainable_copy
 from core.lm.trained import TrainedLM
 from core.progress import ProgressCallback
-from core.training import Schedule, fit
-
-SHOWN_SAMPLES = 4
+from core.training import fit
 
 
 def train_dpo(sft: TunedLM, preferences: Preferences, windows: Windows, config: DPOConfig = DPOConfig(), *,
@@ -58,9 +55,10 @@ def train_dpo(sft: TunedLM, preferences: Preferences, windows: Windows, config: 
         seen = measure(model, reference, eval_prompts, sft.rule, sft.tokenizer, seed=config.seed,
                        response_tokens=sft.response_tokens)
         tuned.samples.append({"step": step, "texts": seen.texts[:SHOWN_SAMPLES]})
-        return {"rule_score": seen.rule_score, "kl": seen.kl, "entropy": seen.entropy, "repetition": seen.repetition}
+        return {"rule_score": seen.rule_score, "kl": seen.kl, "entropy": seen.entropy, "repetition": seen.repetition,
+                "surprise": seen.surprise}
 
-    schedule = config.schedule if lora is None else Schedule(lora.learning_rate, warmup_steps=config.warmup_steps)
+    schedule = config.schedule if lora is None else lora.schedule(config.warmup_steps)
     tuned.history = fit(model, loss_at, steps=config.steps, schedule=schedule, device=device, progress=progress,
                         label="DPO, step {step} of {steps}", evaluate=sample, eval_interval=config.eval_interval,
                         tokens_per_step=2 * config.batch_size * chosen.shape[1])
@@ -68,5 +66,5 @@ def train_dpo(sft: TunedLM, preferences: Preferences, windows: Windows, config: 
     summary = {"final": {name: last[name] for name in ("rule_score", "kl", "entropy", "reward_accuracy")},
                "beta": config.beta, "pairs": len(chosen)}
     if adapted is not None:
-        summary["lora"] = finish_lora(model, chosen[:SHOWN_SAMPLES * 4])
+        summary["lora"] = merge_and_check(model, chosen)
     return TunedLM(tuned, sft.rule, "dpo" if lora is None else "lora-dpo", p, sft.response_tokens, summary)

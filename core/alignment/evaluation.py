@@ -32,6 +32,7 @@ class Measurement:
     kl: float  # mean KL from the reference per response, nats (0 for the reference itself)
     entropy: float  # mean next-token entropy along the responses, nats
     repetition: float  # mean share of repeated 4-grams in a response (degenerate text repeats)
+    surprise: float  # mean -log p_reference per response token, nats: how far from readable text it strays
     reward: float | None  # mean reward-model score, when one is given
     texts: list[str]  # the responses
 
@@ -52,7 +53,8 @@ def measure(model, reference, prompts: torch.Tensor, rule: Rule, tokenizer, *, r
         rule_score=float(np.mean(rule.scores(texts))), kl=float((logps - ref_logps).sum(-1).mean()),
         entropy=float(entropy(logits[:, prompts.shape[1] - 1:-1]).mean()),
         repetition=float(np.mean([repeated_ngram_rate(r) for r in responses.tolist()])),
-        reward=float(reward(sequences).mean()) if reward is not None else None, texts=texts)
+        surprise=float(-ref_logps.mean()), reward=float(reward(sequences).mean()) if reward is not None else None,
+        texts=texts)
 
 
 def best_of_n_kl(n: int) -> float:
@@ -64,22 +66,26 @@ def best_of_n_kl(n: int) -> float:
 def best_of_n(model, prompts: torch.Tensor, rule: Rule, tokenizer, reward: RewardFunction, *, ns: list[int],
               response_tokens: int, seed: int) -> dict[int, Measurement]:
     """For each n in `ns`: per prompt, the reward model's favourite of the first n of max(ns)
-    samples from `model`; its rule score, reward and analytic KL."""
+    samples from `model`; its rule score, reward, analytic KL and surprise under `model`."""
     device = next(model.parameters()).device
     most = max(ns)
     repeated = prompts.to(device).repeat_interleave(most, dim=0)  # (N most, P)
     responses = sample_responses(model, repeated, response_tokens, seed=seed)  # (N most, R)
-    rewards = reward(torch.cat([repeated, responses], dim=1)).view(len(prompts), most)  # (N, most)
+    sequences = torch.cat([repeated, responses], dim=1)  # (N most, P + R)
+    rewards = reward(sequences).view(len(prompts), most)  # (N, most)
+    surprise = -token_logprobs(model(input_ids=sequences).logits, sequences, prompts.shape[1]).mean(-1)
     scores = torch.tensor(rule.scores([tokenizer.decode(r) for r in responses.tolist()])).view(len(prompts), most)
-    chosen_rows = responses.view(len(prompts), most, -1)
+    candidates = responses.view(len(prompts), most, -1)
     results = {}
     for n in ns:
-        best = rewards[:, :n].argmax(-1).cpu()  # (N,)
-        picked = chosen_rows[torch.arange(len(prompts)), best.to(device)]  # (N, R)
+        best = rewards[:, :n].argmax(-1)  # (N,)
+        rows = torch.arange(len(prompts), device=device)
+        picked = candidates[rows, best]  # (N, R)
         results[n] = Measurement(
-            rule_score=float(scores[torch.arange(len(prompts)), best].mean()), kl=best_of_n_kl(n), entropy=math.nan,
+            rule_score=float(scores[rows.cpu(), best.cpu()].mean()), kl=best_of_n_kl(n), entropy=math.nan,
             repetition=float(np.mean([repeated_ngram_rate(r) for r in picked.tolist()])),
-            reward=float(rewards[:, :n].max(-1).values.mean()), texts=[tokenizer.decode(r) for r in picked.tolist()])
+            surprise=float(surprise.view(len(prompts), most)[rows, best].mean()),
+            reward=float(rewards[rows, best].mean()), texts=[tokenizer.decode(r) for r in picked.tolist()])
     return results
 
 
@@ -94,7 +100,8 @@ class EvaluationRow:
     kl_std: float
     reward: float | None
     repetition: float
-    per_seed: list[dict]  # {"seed", "rule_score", "kl", "reward", "repetition"}
+    surprise: float
+    per_seed: list[dict]  # {"seed", "rule_score", "kl", "reward", "repetition", "surprise"}
     examples: list[str]  # the first seed's first few responses
 
     def as_dict(self) -> dict:
@@ -110,9 +117,9 @@ def summarise(method: str, by_seed: dict[int, Measurement], examples: int = 3) -
     return EvaluationRow(
         method, float(rule.mean()), float(rule.std()), float(kl.mean()), float(kl.std()),
         float(np.mean(rewards)) if None not in rewards else None,
-        float(np.mean([by_seed[s].repetition for s in seeds])),
+        float(np.mean([by_seed[s].repetition for s in seeds])), float(np.mean([by_seed[s].surprise for s in seeds])),
         [{"seed": s, "rule_score": by_seed[s].rule_score, "kl": by_seed[s].kl, "reward": by_seed[s].reward,
-          "repetition": by_seed[s].repetition} for s in seeds],
+          "repetition": by_seed[s].repetition, "surprise": by_seed[s].surprise} for s in seeds],
         by_seed[seeds[0]].texts[:examples])
 
 

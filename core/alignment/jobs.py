@@ -47,7 +47,8 @@ def preferences_spec(sft: JobSpec | None = None, config: PreferenceConfig = Pref
 
 def reward_spec(preferences: JobSpec | None = None, config: RewardConfig = RewardConfig()) -> JobSpec:
     preferences = preferences or preferences_spec()
-    return REWARD.spec(preferences.corpus, {"preferences": preferences.as_dict(), "config": config.validate().as_dict()})
+    return REWARD.spec(preferences.corpus, {"preferences": preferences.as_dict(),
+                                            "config": config.validate().as_dict()})
 
 
 def ppo_spec(reward: JobSpec | None = None, config: PPOConfig = PPOConfig()) -> JobSpec:
@@ -73,7 +74,8 @@ def evaluation_spec(ppo: JobSpec | None = None, dpo: JobSpec | None = None,
     ppo, dpo = ppo or ppo_spec(), dpo or dpo_spec()
     require(upstream(ppo, "sft") == upstream(dpo, "sft"), "PPO and DPO must start from the same SFT model to be "
             "compared: build both on one preferences job.")
-    return EVALUATION.spec(ppo.corpus, {"ppo": ppo.as_dict(), "dpo": dpo.as_dict(), "config": config.validate().as_dict()})
+    return EVALUATION.spec(ppo.corpus, {"ppo": ppo.as_dict(), "dpo": dpo.as_dict(),
+                                        "config": config.validate().as_dict()})
 
 
 def upstream(spec: JobSpec, kind: str) -> JobSpec:

@@ -21,6 +21,8 @@ from transformers.pytorch_utils import Conv1D
 from core.errors import InvalidSetting, require
 from core.memory.accounting import Memory, model_memory
 
+CHECKED = 16  # sequences on which merged and adapted logits are compared
+
 
 class LoRALinear(nn.Module):
     """A frozen `nn.Linear` (or GPT-2 `Conv1D`) plus a trainable rank-r update."""
@@ -127,3 +129,16 @@ def footprint(model: nn.Module) -> LoRAFootprint:
     trained = model_memory(adapters, training=True)
     lora = Memory(model_memory(base + adapters, dtype="bf16").weights, trained.gradients, trained.optimizer)
     return LoRAFootprint(base, adapters, model_memory(base, training=True), lora)
+
+
+@torch.no_grad()
+def merge_and_check(model: nn.Module, check: torch.Tensor) -> dict:
+    """Merge the adapters of a fine-tuned model into its weights; report the footprint and how
+    far the merged model's logits are from the adapted model's on the first `CHECKED` of `check`
+    (B, T): float rounding only, as B A is added to W once instead of applied at every call."""
+    model.eval()
+    check = check[:CHECKED]
+    adapted = model(input_ids=check).logits
+    size = footprint(model)
+    merge_lora(model)
+    return {**size.as_dict(), "merge_max_abs_difference": float((model(input_ids=check).logits - adapted).abs().max())}

@@ -26,14 +26,12 @@ from core.alignment.data import Windows
 from core.alignment.losses import gae, ppo_policy_loss, ppo_value_loss, whiten
 from core.alignment.reward import RewardModel
 from core.alignment.sampling import device_generator, entropy, generate, token_logprobs
-from core.alignment.tuned import TunedLM, frozen_copy, trainable_copy
+from core.alignment.tuned import SHOWN_SAMPLES, TunedLM, frozen_copy, trainable_copy
 from core.decoding.compare import repeated_ngram_rate
 from core.lm.train import VAL_FRACTION, cross_entropy, sample_batch
 from core.lm.trained import TrainedLM
 from core.progress import ProgressCallback
 from core.training import Trainer
-
-SHOWN_SAMPLES = 4
 
 
 class PolicyWithValue(nn.Module):
@@ -71,6 +69,7 @@ def rollout(policy: PolicyWithValue, reference, reward_model: RewardModel, promp
     advantages, returns = gae(rewards, values, gamma=config.gamma, lam=config.lam)
     return {"sequences": sequences, "responses": responses, "logprobs": logprobs, "values": values,
             "advantages": whiten(advantages), "returns": returns, "scores": scores, "kl": kl.sum(-1),
+            "surprise": -ref_logprobs.mean(),
             "entropy": entropy(logits[:, p - 1:-1]).mean()}
 
 
@@ -89,31 +88,19 @@ def train_ppo(sft: TunedLM, reward_model: RewardModel, windows: Windows, config:
     sampler = device_generator(device, config.seed)
     corpus = windows.ids[:int(len(windows.ids) * (1 - VAL_FRACTION))].to(device)
     tuned = TrainedLM(policy.lm, sft.tokenizer, sft.lm.config, corpus=sft.lm.corpus)
-    minibatch = config.batch_size // config.minibatches
-    step = 0
+    per_rollout = config.ppo_epochs * config.minibatches
     for index in range(1, config.rollouts + 1):
         policy.eval()
         starts = windows.train_starts[torch.randint(len(windows.train_starts), (config.batch_size,),
                                                     generator=prompt_generator)]
         batch = rollout(policy, reference, reward_model, windows.prompts(starts).to(device), config,
                         sft.response_tokens, sampler)
-        policy.train()
-        losses = []
-        for _ in range(config.ppo_epochs):
-            order = torch.randperm(config.batch_size, generator=prompt_generator).to(device)
-            for part in order.split(minibatch):
-                trainer.set_step(step)
-                with trainer.autocast():
-                    loss, parts = _minibatch_loss(policy, batch, part, corpus, config, sft.prompt_tokens,
-                                                  sft.lm.config.block_size, prompt_generator)
-                trainer.update(loss)
-                losses.append(parts)
-                step += 1
+        losses = _optimise(policy, trainer, batch, corpus, config, sft, prompt_generator, (index - 1) * per_rollout)
         record, texts = _record(index, batch, losses, sft, trainer.elapsed_s)
         tuned.history.append(record)
         if index % config.sample_every == 0 or index in (1, config.rollouts):
             tuned.samples.append({"step": index, "texts": texts[:SHOWN_SAMPLES]})
-        trainer.report(step, "PPO rollout {rollout} of {rollouts}", force=True,
+        trainer.report(index * per_rollout, "PPO rollout {rollout} of {rollouts}", force=True,
                        fields={"rollout": index, "rollouts": config.rollouts},
                        reward=record["reward"], kl=record["kl"], rule_score=record["rule_score"])
     policy.eval()
@@ -121,6 +108,24 @@ def train_ppo(sft: TunedLM, reward_model: RewardModel, windows: Windows, config:
     summary = {name: float(np.mean([r[name] for r in last])) for name in ("reward", "kl", "rule_score", "entropy")}
     return TunedLM(tuned, sft.rule, "ppo", sft.prompt_tokens, sft.response_tokens,
                    {"final": summary, "beta": config.beta, "ptx_coef": config.ptx_coef})
+
+
+def _optimise(policy: PolicyWithValue, trainer: Trainer, batch: dict[str, torch.Tensor], corpus: torch.Tensor,
+              config: PPOConfig, sft: TunedLM, generator: torch.Generator, step: int) -> list[dict[str, torch.Tensor]]:
+    """`ppo_epochs` shuffled passes over one rollout, `minibatches` optimiser steps each, the
+    first of them optimiser step `step` (0-based) of the run."""
+    policy.train()
+    losses = []
+    for _ in range(config.ppo_epochs):
+        order = torch.randperm(config.batch_size, generator=generator).to(batch["sequences"].device)
+        for part in order.split(config.batch_size // config.minibatches):
+            trainer.set_step(step + len(losses))
+            with trainer.autocast():
+                loss, parts = _minibatch_loss(policy, batch, part, corpus, config, sft.prompt_tokens,
+                                              sft.lm.config.block_size, generator)
+            trainer.update(loss)
+            losses.append(parts)
+    return losses
 
 
 def _minibatch_loss(policy: PolicyWithValue, batch: dict[str, torch.Tensor], part: torch.Tensor,
@@ -151,4 +156,4 @@ def _record(index: int, batch: dict[str, torch.Tensor], losses: list[dict], sft:
     return {"step": index, "reward": float(batch["scores"].mean()), "kl": float(batch["kl"].mean()),
             "rule_score": float(np.mean(sft.rule.scores(texts))), "entropy": float(batch["entropy"]),
             "repetition": float(np.mean([repeated_ngram_rate(r) for r in batch["responses"].tolist()])),
-            **means, "elapsed_s": elapsed}, texts
+            "surprise": float(batch["surprise"]), **means, "elapsed_s": elapsed}, texts

@@ -14,15 +14,13 @@ import torch
 from core.alignment.configs import LoRAConfig, SFTConfig
 from core.alignment.data import Windows, demonstrations
 from core.alignment.evaluation import measure
-from core.alignment.lora import add_lora, footprint, merge_lora
+from core.alignment.lora import add_lora, merge_and_check
 from core.alignment.rules import Rule
 from core.alignment.sampling import response_loss
-from core.alignment.tuned import TunedLM, frozen_copy, trainable_copy
+from core.alignment.tuned import SHOWN_SAMPLES, TunedLM, frozen_copy, trainable_copy
 from core.lm.trained import TrainedLM
 from core.progress import ProgressCallback
-from core.training import Schedule, fit
-
-SHOWN_SAMPLES = 4  # before/after samples kept for the page
+from core.training import fit
 
 
 def train_sft(base: TrainedLM, rule: Rule, config: SFTConfig = SFTConfig(), *, corpus: str,
@@ -54,7 +52,7 @@ def train_sft(base: TrainedLM, rule: Rule, config: SFTConfig = SFTConfig(), *, c
 
     before = measure(reference, reference, eval_prompts, rule, base.tokenizer, seed=config.seed,
                      response_tokens=config.response_tokens)
-    schedule = config.schedule if lora is None else Schedule(lora.learning_rate, warmup_steps=config.warmup_steps)
+    schedule = config.schedule if lora is None else lora.schedule(config.warmup_steps)
     tuned.history = fit(model, loss_at, steps=config.steps, schedule=schedule, device=device, progress=progress,
                         label="fine-tuning, step {step} of {steps}", evaluate=sample,
                         eval_interval=config.eval_interval,
@@ -64,18 +62,7 @@ def train_sft(base: TrainedLM, rule: Rule, config: SFTConfig = SFTConfig(), *, c
                "samples_before": before.texts[:SHOWN_SAMPLES], "samples_after": tuned.samples[-1]["texts"],
                "prompts": [base.tokenizer.decode(p) for p in eval_prompts[:SHOWN_SAMPLES].tolist()]}
     if adapted is not None:
-        summary["lora"] = finish_lora(model, sequences[:SHOWN_SAMPLES * 4])
+        summary["lora"] = merge_and_check(model, sequences)
     return TunedLM(tuned, rule, "sft" if lora is None else "lora-sft", config.prompt_tokens, config.response_tokens,
                    summary)
 
-
-@torch.no_grad()
-def finish_lora(model: torch.nn.Module, check: torch.Tensor) -> dict:
-    """Merge the adapters into the weights; report the footprint and how far the merged model's
-    logits are from the adapted model's on `check` sequences (float rounding only)."""
-    model.eval()
-    adapted_logits = model(input_ids=check).logits
-    size = footprint(model)
-    merge_lora(model)
-    difference = (model(input_ids=check).logits - adapted_logits).abs().max()
-    return {**size.as_dict(), "merge_max_abs_difference": float(difference)}

@@ -15,6 +15,8 @@ import torch
 from core.alignment.rules import Rule, rule_from_dict
 from core.lm.trained import TrainedLM
 
+SHOWN_SAMPLES = 4  # samples kept per checkpoint (and before/after) for the page
+
 
 @dataclass
 class TunedLM:

@@ -18,6 +18,10 @@ pio.templates.default = "plotly_white"
 COLORS = ("#4f46e5", "#f59e0b", "#10b981", "#ef4444", "#0ea5e9", "#a855f7", "#f97316", "#84cc16")
 EXPORT_FORMATS = ("png", "svg")
 EXPORT_FORMAT_KEY = "chart_export_format"  # the sidebar's choice
+# Named so that charts (and their PNG/SVG downloads, drawn by the browser) find CJK glyphs on an
+# offline machine: Noto Sans CJK (Debian's fonts-noto-cjk), then the Mac's and Windows' own.
+FONT_FAMILY = ('"Source Sans Pro", "Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "PingFang SC", '
+               '"Microsoft YaHei", "WenQuanYi Micro Hei", sans-serif')
 
 
 def _slug(text: str) -> str:
@@ -47,7 +51,7 @@ def style(fig: go.Figure, *, height: int = 380, title: str | None = None) -> go.
                       title=dict(text=title, x=0, xanchor="left", y=1, yanchor="top", yref="container", pad=dict(t=8))
                       if title else None,
                       legend=dict(orientation="h", yanchor="bottom", y=1.0, x=0, xanchor="left"),
-                      font=dict(size=chart_font_size(), color=chart_text_color()))
+                      font=dict(size=chart_font_size(), color=chart_text_color(), family=FONT_FAMILY))
     return fig
 
 

@@ -14,24 +14,39 @@ STYLE = ("display:inline-block;margin:2px 1px;padding:1px 5px;border-radius:5px;
          "border:1px solid rgba(0,0,0,0.08);color:#111827")
 
 
+CHIP_CLASS = "npchip"  # the chips' style is one rule (with one per colour), not repeated in every chip
+CHIP_CSS = (f".{CHIP_CLASS}{{{STYLE}}}"
+            + "".join(f".{CHIP_CLASS}{i}{{background:{color}}}" for i, color in enumerate(PALETTE)))
+
+
 def chips_html(tokens: Iterable[tuple[str, str]]) -> str:
-    """HTML for (shown text, hover text) pairs; everything escaped."""
-    spans = [f'<span title="{escape(hover)}" style="{STYLE};background:{PALETTE[i % len(PALETTE)]}">'
+    """HTML for (shown text, hover text) pairs; everything escaped. The style is written once, in
+    a class: inline on each chip it was most of the markup (2,000 chips: 596 kB inline, 176 kB so)."""
+    spans = [f'<span class="{CHIP_CLASS} {CHIP_CLASS}{i % len(PALETTE)}" title="{escape(hover)}">'
              f"{escape(visible(shown)) or '&#8203;'}</span>" for i, (shown, hover) in enumerate(tokens)]
-    return f'<div style="line-height:2">{"".join(spans)}</div>'
+    return f'<style>{CHIP_CSS}</style><div style="line-height:2">{"".join(spans)}</div>'
 
 
 def show_chips(tokens: Iterable[tuple[str, str]]) -> None:
     show_html(chips_html(tokens))
 
 
-def surprisal_html(tokens: list[str], surprisal: list[float], *, scale: float = 6.0) -> str:
-    """Tokens shaded by surprisal (nats): white is expected, deep red is a surprise."""
+def faded_html(words: Iterable[str], opacities: Iterable[float], hovers: Iterable[str]) -> str:
+    """Words as chips, each as opaque as its weight (0..1): how likely a word is to be kept."""
+    spans = [f'<span title="{escape(hover)}" style="{STYLE};opacity:{opacity:.2f}">{escape(visible(word))}</span>'
+             for word, opacity, hover in zip(words, opacities, hovers)]
+    return f'<div style="line-height:2">{"".join(spans)}</div>'
+
+
+def surprisal_html(tokens: list[str], surprisal: list[float], *, scale: float = 6.0,
+                   first: str = "first token: no prediction", hover: str = "{nats:.2f} nats · p = {p:.3f}") -> str:
+    """Tokens shaded by surprisal (nats): white is expected, deep red is a surprise. `first` and
+    `hover` (a template with `nats` and `p`) are the hover texts, translated by the page."""
     spans = []
     for token, value in zip(tokens, surprisal):
         shade = 0.0 if value != value else min(1.0, value / scale)  # NaN (first token): no colour
-        hover = "first token: no prediction" if value != value else f"{value:.2f} nats · p = {2.718281828 ** -value:.3f}"
-        spans.append(f'<span title="{escape(hover)}" style="{STYLE};background:rgba(239,68,68,{shade:.2f})">'
+        hover_text = first if value != value else hover.format(nats=value, p=2.718281828 ** -value)
+        spans.append(f'<span title="{escape(hover_text)}" style="{STYLE};background:rgba(239,68,68,{shade:.2f})">'
                      f"{escape(visible(token))}</span>")
     return f'<div style="line-height:2">{"".join(spans)}</div>'
 

@@ -35,9 +35,9 @@ def category_words(category: str, vectors: WordVectors, limit: int = 24, path: P
 
 def project(points: np.ndarray, method: str = "pca", dims: int = 2, seed: int = 0) -> np.ndarray:
     """2-D or 3-D coordinates by PCA, t-SNE or UMAP."""
-    require(method in ("pca", "tsne", "umap"), f"method must be pca, tsne or umap, not {method!r}.")
+    require(method in ("pca", "tsne", "umap"), "method must be pca, tsne or umap, not {method!r}.", method=method)
     require(dims in (2, 3), "dims must be 2 or 3.")
-    require(len(points) > dims, f"Projecting needs more than {dims} words.")
+    require(len(points) > dims, "Projecting needs more than {dims} words.", dims=dims)
     if method == "pca":
         centred = points - points.mean(0)
         _, _, vt = np.linalg.svd(centred, full_matrices=False)

@@ -55,7 +55,7 @@ class FastTextVectors(WordVectors):
             return self.vectors[self.index[word]]
         rows = ngram_rows(word, self.buckets)
         if not rows:
-            raise UnknownWord(f"{word!r} is too short to have character n-grams.")
+            raise UnknownWord("{word!r} is too short to have character n-grams.", word=word)
         return self.ngram_vectors[rows].mean(0)
 
     def composition(self, word: str) -> list[str]:
@@ -166,8 +166,8 @@ def train_fasttext(sentences=None, *, dim: int = 100, window: int = 5, negative:
                    seed * 100_003 + epoch * 1000 + index, losses, predictions)
             total_loss += losses.sum()
             total_predictions += int(predictions.sum())
-            tracker.update(epoch * len(corpus.ids) + int(starts[-1]), f"epoch {epoch + 1} of {epochs}",
-                           loss=total_loss / max(1, total_predictions))
+            tracker.update(epoch * len(corpus.ids) + int(starts[-1]), "epoch {epoch} of {epochs}",
+                           fields={"epoch": epoch + 1, "epochs": epochs}, loss=total_loss / max(1, total_predictions))
         history.append({"epoch": epoch + 1, "loss": total_loss / max(1, total_predictions),
                         "seconds": time.perf_counter() - start})
     composed = np.stack([(w_word[i] + w_ngram[rows[i]].sum(0)) / (1 + len(rows[i])) for i in range(len(words))])

@@ -73,7 +73,8 @@ def train_glove(sentences=None, *, dim: int = 100, window: int = 10, min_count: 
         loss = _epoch(rows, cols, values, rng.permutation(len(values)), w, wc, b, bc, gw, gwc, gb, gbc,
                       x_max, alpha, learning_rate, 8)
         history.append({"epoch": epoch + 1, "loss": loss / len(values), "seconds": time.perf_counter() - start})
-        tracker.update(epoch + 1, f"epoch {epoch + 1} of {epochs}", force=True, loss=loss / len(values))
+        tracker.update(epoch + 1, "epoch {epoch} of {epochs}", force=True,
+                       fields={"epoch": epoch + 1, "epochs": epochs}, loss=loss / len(values))
     return WordVectors(corpus.vocab.words[:limit], (w + wc).astype(np.float32), counts=corpus.vocab.counts[:limit],
                        context_vectors=wc.astype(np.float32), history=history,
                        info={"model": "GloVe", "nonzeros": int(len(values)), "seconds": time.perf_counter() - start})

@@ -18,15 +18,16 @@ from core.embeddings.text import encode_corpus
 from core.embeddings.vectors import WordVectors
 from core.embeddings.word2vec import train_word2vec
 from core.errors import InvalidSetting
+from core.i18n import N_
 from core.jobs import JobContext, JobKind, JobSpec, Work, register
 
-MODELS = {
-    "sgns": "word2vec skip-gram, negative sampling",
-    "cbow": "word2vec CBOW, negative sampling",
-    "sghs": "word2vec skip-gram, hierarchical softmax",
-    "fasttext": "fastText skip-gram with character n-grams",
-    "glove": "GloVe",
-    "svd": "PPMI + SVD (count-based)",
+MODELS = {  # id: its name on the page (English, translated where shown)
+    "sgns": N_("word2vec skip-gram, negative sampling"),
+    "cbow": N_("word2vec CBOW, negative sampling"),
+    "sghs": N_("word2vec skip-gram, hierarchical softmax"),
+    "fasttext": N_("fastText skip-gram with character n-grams"),
+    "glove": N_("GloVe"),
+    "svd": N_("PPMI + SVD (count-based)"),
 }
 WORD2VEC = ("sgns", "cbow", "sghs")
 DEFAULTS = {"dim": 100, "window": 5, "min_count": 5, "epochs": 3, "max_words": 10_200_000, "checkpoints": 3}
@@ -90,7 +91,7 @@ def _load(tensors, data) -> WordVectors:
 
 
 EMBEDDINGS = register(JobKind(
-    name="embeddings", version=3,  # 3: specs hold only the settings each model uses
+    name="embeddings", version=4,  # 3: specs hold only the settings each model uses; 4: snapshots where they fall
     train=lambda spec, context: train_model(spec.corpus, spec.settings, context),
     dump=lambda vectors: vectors.to_artifact(), load=_load, work=_work,
     description="word vectors: word2vec, fastText, GloVe or PPMI-SVD",

@@ -12,7 +12,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Iterable, Iterator
+from typing import Iterable, Iterator, Sequence
 
 import numpy as np
 
@@ -106,13 +106,18 @@ def encode(sentences: Iterable[list[str]], min_count: int) -> EncodedCorpus:
     return EncodedCorpus(vocab, np.array(ids, dtype=np.int32), np.array(starts, dtype=np.int64), raw)
 
 
-def sentence_chunks(corpus: EncodedCorpus) -> Iterator[tuple[int, int]]:
-    """Ranges of sentences (first, last) of about CHUNK_WORDS words each."""
+def sentence_chunks(corpus: EncodedCorpus, cuts: Sequence[int] = ()) -> Iterator[tuple[int, int]]:
+    """Ranges of sentences (first, last) of about CHUNK_WORDS words each. A chunk also ends at the
+    first sentence that starts at or after each word position in `cuts`: word2vec takes its
+    snapshots between chunks, and on a small corpus (one chunk an epoch) they would all wait for
+    the end of an epoch, the last one for the end of training."""
     starts = corpus.sentence_starts
+    ends = sorted({int(np.searchsorted(starts, cut, side="left")) for cut in cuts})
     first = 0
     while first < len(starts) - 1:
         last = int(np.searchsorted(starts, starts[first] + CHUNK_WORDS, side="right")) - 1
         last = max(last, first + 1)
+        last = next((end for end in ends if first < end < last), last)
         yield first, min(last, len(starts) - 1)
         first = last
 

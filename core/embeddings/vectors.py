@@ -56,8 +56,11 @@ class WordVectors:
         word = word.strip().lower()
         if word not in self.index:
             near = self.close_spellings(word)
-            hint = f" Did you mean {', '.join(near)}?" if near else ""
-            raise UnknownWord(f"{word!r} is not in this model's vocabulary of {len(self.words):,} words.{hint}")
+            if near:
+                raise UnknownWord("{word!r} is not in this model's vocabulary of {size:,} words. Did you mean "
+                                  "{near}?", word=word, size=len(self.words), near=", ".join(near))
+            raise UnknownWord("{word!r} is not in this model's vocabulary of {size:,} words.", word=word,
+                              size=len(self.words))
         return self.vectors[self.index[word]]
 
     def _unit_vector(self, word: str) -> np.ndarray:
@@ -70,7 +73,7 @@ class WordVectors:
     def most_similar(self, positive: list[str] = (), negative: list[str] = (), topn: int = 10,
                      restrict_vocab: int | None = None) -> list[tuple[str, float]]:
         """Nearest words to the mean of the positive unit vectors minus the negative ones."""
-        positive, negative = [w.lower() for w in positive], [w.lower() for w in negative]
+        positive, negative = [w.strip().lower() for w in positive], [w.strip().lower() for w in negative]
         require(positive or negative, "Give at least one word.")
         mean = np.mean([self._unit_vector(w) for w in positive] + [-self._unit_vector(w) for w in negative], axis=0)
         mean /= max(float(np.linalg.norm(mean)), 1e-12)
@@ -87,11 +90,11 @@ class WordVectors:
     def analogy(self, a: str, b: str, c: str, *, method: str = "add", topn: int = 10,
                 restrict_vocab: int | None = None) -> list[tuple[str, float]]:
         """a : b :: c : ? by 3CosAdd (b - a + c) or 3CosMul (cos(b) cos(c) / (cos(a) + eps))."""
-        words = [w.lower() for w in (a, b, c)]
+        words = [w.strip().lower() for w in (a, b, c)]
         require(len(set(words)) == 3, "The three analogy words must be different words.")
-        require(method in ("add", "mul"), f"method must be 'add' or 'mul', not {method!r}.")
+        require(method in ("add", "mul"), "method must be 'add' or 'mul', not {method!r}.", method=method)
         if method == "add":
-            return self.most_similar(positive=[b, c], negative=[a], topn=topn, restrict_vocab=restrict_vocab)
+            return self.most_similar(positive=words[1:], negative=words[:1], topn=topn, restrict_vocab=restrict_vocab)
         limit = restrict_vocab or len(self.words)
         sims = [(self.unit[:limit] @ self._unit_vector(w) + 1) / 2 for w in words]  # cosines moved to [0, 1]
         scores = sims[1] * sims[2] / (sims[0] + 1e-3)

@@ -66,7 +66,8 @@ def train_word2vec(sentences, *, arch: str = "skipgram", objective: str = "negat
     """Train word2vec on `sentences` (an iterable of token lists) or an already encoded corpus.
 
     `checkpoints` > 0 keeps that many snapshots of the vectors before the end ("watch it learn"): the
-    random start, then evenly spaced through training (the final vectors are not repeated).
+    random start, then evenly spaced through training, each taken where it falls (a chunk of
+    sentences ends there), so none is the final vectors, which are not repeated.
     """
     alpha = alpha if alpha is not None else (0.025 if arch == "skipgram" else 0.05)
     _check(arch, objective, dim, window, negative, epochs, alpha)
@@ -93,7 +94,10 @@ def train_word2vec(sentences, *, arch: str = "skipgram", objective: str = "negat
         def lr_at(fraction: float) -> float:
             return alpha - (alpha - min_alpha) * (epoch + fraction) / epochs
 
-        loss, effective = train(corpus, weights, keep, arch, window, negative, lr_at, seed + epoch, report, device)
+        within = [mark - epoch * len(corpus.ids) for mark in marks]  # a chunk ends at each, for its snapshot
+        cuts = [mark for mark in within if 0 < mark < len(corpus.ids)]
+        loss, effective = train(corpus, weights, keep, arch, window, negative, lr_at, seed + epoch, report, device,
+                                cuts)
         history.append({"epoch": epoch + 1, "loss": loss, "effective_words": effective,
                         "seconds": time.perf_counter() - start})
     elapsed = time.perf_counter() - start
@@ -103,12 +107,12 @@ def train_word2vec(sentences, *, arch: str = "skipgram", objective: str = "negat
                                                   "effective_words_per_s": sum(h["effective_words"] for h in history) / elapsed})
 
 
-def _cpu_epoch(corpus, weights, keep, arch, window, negative, lr_at, seed, report, device):
+def _cpu_epoch(corpus, weights, keep, arch, window, negative, lr_at, seed, report, device, cuts):
     from core.embeddings import kernels
 
     blocks = 4 * kernels.threads()
     total_loss, total_predictions, total_effective = 0.0, 0, 0
-    for index, (first, last) in enumerate(sentence_chunks(corpus)):
+    for index, (first, last) in enumerate(sentence_chunks(corpus, cuts)):
         starts = corpus.sentence_starts[first:last + 1]
         losses, counts = np.zeros(blocks), np.zeros((blocks, 2), dtype=np.int64)
         kernels.train_sentences(corpus.ids, starts, keep, weights.w_in, weights.w_out, weights.table,
@@ -122,7 +126,7 @@ def _cpu_epoch(corpus, weights, keep, arch, window, negative, lr_at, seed, repor
     return total_loss / max(1, total_predictions), total_effective
 
 
-def _torch_epoch(corpus, weights, keep, arch, window, negative, lr_at, seed, report, device):
+def _torch_epoch(corpus, weights, keep, arch, window, negative, lr_at, seed, report, device, cuts):
     """The GPU path: pairs in large batches, gathered, updated with index_add_.
 
     A batch sums the updates of every pair in it, so it holds at most about two pairs per
@@ -136,7 +140,7 @@ def _torch_epoch(corpus, weights, keep, arch, window, negative, lr_at, seed, rep
     rng, generator = np.random.default_rng(seed), torch.Generator(device=device).manual_seed(seed)
     sentence_of = np.repeat(np.arange(len(corpus.sentence_starts) - 1), np.diff(corpus.sentence_starts))
     total_loss, predictions, effective = 0.0, 0, 0
-    for first, last in sentence_chunks(corpus):
+    for first, last in sentence_chunks(corpus, cuts):
         lo, hi = corpus.sentence_starts[first], corpus.sentence_starts[last]
         kept = subsample(corpus.ids[lo:hi], keep, rng)
         words, sentences = corpus.ids[lo:hi][kept].astype(np.int64), sentence_of[lo:hi][kept]

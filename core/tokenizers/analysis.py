@@ -40,7 +40,7 @@ def at_step(tokenizer: Tokenizer, step: int) -> Tokenizer:
     """The tokenizer as it was after its first `step` merges (for the training replay)."""
     total = merge_count(tokenizer)
     if not 0 <= step <= total:
-        raise InvalidSetting(f"step must be between 0 and {total}, not {step}.")
+        raise InvalidSetting("step must be between 0 and {total}, not {step}.", total=total, step=step)
     learned = {s.new for s in tokenizer.trace}
     base = [t for t in tokenizer.id_to_token if t not in learned]
     vocab = base + list(dict.fromkeys(s.new for s in tokenizer.trace[:step]))

@@ -2,8 +2,9 @@
 offsets, save/load as one JSON file, and export to a HuggingFace `tokenizer.json`.
 
 A subclass supplies `train` (a classmethod), how one pre-tokenised word becomes pieces
-(`_encode_word`), `decode`, and the `model`/`decoder` parts of its HF export. Mirrors minbpe's
-`base.py` in spirit: the algorithm files stay short because this file holds the plumbing.
+(`_encode_word`, or `_encode_words` for a batch of them), `decode`, and the `model`/`decoder`
+parts of its HF export. Mirrors minbpe's `base.py` in spirit: the algorithm files stay short
+because this file holds the plumbing.
 """
 
 from __future__ import annotations
@@ -80,19 +81,26 @@ class Tokenizer:
         out.extend(self._ordinary_pieces(text[position:], position))
         return out
 
-    def _word(self, word: str) -> list[tuple[int, str, int, int]]:
-        encoded = self._cache.get(word)
-        if encoded is None:
-            if len(self._cache) >= CACHE_WORDS:
+    def _words(self, words: list[str]) -> list[list[tuple[int, str, int, int]]]:
+        """Each word's pieces, from the cache or encoded together (one batch for the words not seen yet)."""
+        missing = [word for word in dict.fromkeys(words) if word not in self._cache]
+        if missing:
+            if len(self._cache) + len(missing) > CACHE_WORDS:
                 self._cache.clear()
-            encoded = self._cache[word] = self._encode_word(word)
-        return encoded
+            self._cache.update(zip(missing, self._encode_words(missing)))
+        return [self._cache[word] for word in words]
 
     def _ordinary_pieces(self, text: str, offset: int) -> list[Piece]:
+        spans = SPLITTERS[self.splitter](text)
         return [Piece(token_id, token, offset + max(0, start + a), offset + max(0, start + b))  # (1)
-                for word, start, _ in SPLITTERS[self.splitter](text)
-                for token_id, token, a, b in self._word(word)]
+                for (_, start, _), encoded in zip(spans, self._words([word for word, _, _ in spans]))
+                for token_id, token, a, b in encoded]
         # (1) a prepended '▁' (Unigram's Metaspace) has no source character: it spans from -1.
+
+    def _encode_words(self, words: list[str]) -> list[list[tuple[int, str, int, int]]]:
+        """`_encode_word` of each word; an algorithm that does better on a batch (Unigram's batched
+        Viterbi) overrides this instead."""
+        return [self._encode_word(word) for word in words]
 
     def _encode_word(self, word: str) -> list[tuple[int, str, int, int]]:
         """(id, token, start, end) for each piece of one pre-tokenised word, spans within the word.
@@ -113,8 +121,8 @@ class Tokenizer:
             position = match.end()
         chunks.append((text[position:], None))
         for chunk, special in chunks:
-            for word, _, _ in split(chunk):
-                ids.extend(piece[0] for piece in self._word(word))
+            for encoded in self._words([word for word, _, _ in split(chunk)]):
+                ids.extend(piece[0] for piece in encoded)
             if special is not None:
                 ids.append(special)
         return ids

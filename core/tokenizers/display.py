@@ -2,18 +2,31 @@
 
 Tokenizers store spaces differently (byte-level BPE as `Ġ`, Unigram as `▁`, BPE drops them and marks
 word ends with `</w>`), and a byte-level token may hold part of a character. Pages show all of them
-the same way: a space is `·`, a line break `↵`, a tab `→`, sentencepiece's word start `▁` stays
-(it is the algorithm's own mark), and bytes that are not a whole character are written as hex in
-angle brackets, `⟨e4 bd⟩`.
+the same way: a space is `·`, a line break `↵`, a tab `→`, sentencepiece's word start `▁`, BPE's
+`</w>` and WordPiece's `##` stay (they are the algorithms' own marks), and bytes that are not a
+whole character are written as hex in angle brackets, `⟨e4 bd⟩`. `token_text` applies it to any
+token, byte-level ones (GPT-2's printable byte characters, `Ġthe`) included.
 """
 
 from __future__ import annotations
 
 from core.i18n import N_
+from core.tokenizers.pretokenize import from_byte_chars, unicode_to_bytes
 
 WHITESPACE = {" ": "·", "\n": "↵", "\t": "→", "\r": "␍"}
 LEGEND = N_("· is a space, ↵ a line break, → a tab; ⟨e4 bd⟩ are bytes of a character split across tokens; "
-            "▁ marks a word start (sentencepiece), </w> a word end (BPE).")
+            "▁ marks a word start (sentencepiece), </w> a word end (BPE), ## a piece that continues a word "
+            "(WordPiece).")
+
+
+def token_text(token: str, *, byte_level: bool = False) -> str:
+    """A token as every page shows it. A byte-level token is written in GPT-2's printable byte
+    characters (`Ġthe`, `ä½ł`): it is shown by the bytes it stands for (`·the`, `你`, `⟨e4 bd⟩`).
+    A special token (`<|endoftext|>`) is made of printable ASCII, which those characters keep as
+    they are, so it shows unchanged."""
+    if byte_level and all(ch in unicode_to_bytes() for ch in token):
+        return visible_bytes(from_byte_chars(token))
+    return visible(token)
 
 
 def visible(text: str) -> str:

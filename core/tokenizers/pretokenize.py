@@ -107,17 +107,13 @@ def unicode_to_bytes() -> dict[str, int]:
     return {ch: b for b, ch in bytes_to_unicode().items()}
 
 
-@lru_cache(maxsize=1)
-def _latin1_to_byte_chars() -> dict[int, str]:
-    return {b: ch for b, ch in bytes_to_unicode().items()}
-
-
 def to_byte_chars(text: str) -> str:
     """The text's UTF-8 bytes, each shown as its GPT-2 character.
 
-    Decoding the bytes as Latin-1 gives one character per byte, which `str.translate` then maps in C.
+    Decoding the bytes as Latin-1 gives one character per byte, whose code point is the byte, so
+    `str.translate` with the byte -> character map itself converts them all in C.
     """
-    return text.encode("utf-8").decode("latin-1").translate(_latin1_to_byte_chars())
+    return text.encode("utf-8").decode("latin-1").translate(bytes_to_unicode())
 
 
 def from_byte_chars(chars: str) -> bytes:

@@ -30,6 +30,7 @@ from core.tokenizers.pretokenize import METASPACE, metaspace_split, words_of
 
 UNK_PENALTY = 10.0  # sentencepiece scores an unknown character min_score - 10
 MIN_EXPECTED = 0.5  # sentencepiece's kExpectedFrequencyThreshold
+Edge = tuple[int, int, int, float]  # (start, end, piece id, score) in a lattice
 
 
 class Unigram(Tokenizer):
@@ -91,7 +92,7 @@ class Unigram(Tokenizer):
                    special_tokens=specials, normalization=normalization)
 
     # ---- encoding ------------------------------------------------------------------------
-    def lattice(self, text: str) -> list[tuple[int, int, int, float]]:
+    def lattice(self, text: str) -> list[Edge]:
         """Every edge (start, end, piece id, score) over a Metaspace-marked text; unknown
         characters get `<unk>` edges so a path always exists."""
         edges = []
@@ -107,15 +108,22 @@ class Unigram(Tokenizer):
                 edges.append((i, i + 1, unk, self._unk_score))
         return edges
 
-    def _encode_word(self, word: str) -> list[tuple[int, str, int, int]]:
-        """The Viterbi path; a run of unknown characters is one `<unk>` (as sentencepiece and HF)."""
+    def _encode_words(self, words: list[str]) -> list[list[tuple[int, str, int, int]]]:
+        """Each word's Viterbi path, every word in one batched Viterbi (`lattice.Lattices`)."""
+        paths = viterbi_all([(len(word), self.lattice(word)) for word in words])
+        return [[(token_id, self.id_to_token[token_id], i, j) for i, j, token_id, _ in self.merge_unknown(path)]
+                for path in paths]
+
+    def merge_unknown(self, path: list[Edge]) -> list[Edge]:
+        """A path with each run of unknown characters made one `<unk>` (as sentencepiece and HF
+        encode it), so what the lattice view shows is what encoding gives."""
         unk = self.vocab[self.unk_token]
-        out: list[tuple[int, str, int, int]] = []
-        for i, j, token_id, _ in viterbi(len(word), self.lattice(word)):
-            if token_id == unk and out and out[-1][0] == unk:
-                out[-1] = (unk, self.unk_token, out[-1][2], j)
+        out: list[Edge] = []
+        for edge in path:
+            if edge[2] == unk and out and out[-1][2] == unk:
+                out[-1] = (out[-1][0], edge[1], unk, out[-1][3] + edge[3])
             else:
-                out.append((token_id, self.id_to_token[token_id], i, j))
+                out.append(edge)
         return out
 
     def marked(self, text: str) -> str:
@@ -123,18 +131,24 @@ class Unigram(Tokenizer):
         return "".join(word for word, _, _ in metaspace_split(self.normalize(text)))
 
     def nbest(self, text: str, n: int = 5) -> list[tuple[list[str], float]]:
-        """The n most probable segmentations of `text` with their probabilities."""
+        """The n most probable segmentations of `text` with their probabilities (a run of unknown
+        characters is one `<unk>`, as encoded)."""
         marked = self.marked(text)
         edges = self.lattice(marked)
         log_z = forward(len(marked), edges)
-        return [([marked[i:j] for i, j, _, _ in path], math.exp(score - log_z))
+        return [(self.pieces_of(marked, path), math.exp(score - log_z))
                 for score, path in kbest(len(marked), edges, n)]
 
     def sample(self, text: str, *, alpha: float = 0.1, seed: int = 0) -> list[str]:
         """A segmentation drawn with probability proportional to P(segmentation)^alpha."""
         marked = self.marked(text)
         edges = [(i, j, t, s * alpha) for i, j, t, s in self.lattice(marked)]
-        return [marked[i:j] for i, j, _, _ in sample_path(len(marked), edges, np.random.default_rng(seed))]
+        return self.pieces_of(marked, sample_path(len(marked), edges, np.random.default_rng(seed)))
+
+    def pieces_of(self, marked: str, path: list[Edge]) -> list[str]:
+        """The pieces of a path over a marked text, each run of unknown characters one `<unk>`."""
+        unk = self.vocab[self.unk_token]
+        return [self.unk_token if token_id == unk else marked[i:j] for i, j, token_id, _ in self.merge_unknown(path)]
 
     def decode(self, ids: Iterable[int]) -> str:
         """Pieces joined, '▁' back to spaces, the prepended one removed (HF's Metaspace decoder)."""
@@ -276,32 +290,50 @@ class _Alternatives:
 
 
 # ---- single-lattice algorithms (edges: (start, end, id, score)) ---------------------------------
-def viterbi(length: int, edges: list[tuple[int, int, int, float]]) -> list[tuple[int, int, int, float]]:
-    """The best path from node 0 to node `length`; the first edge met wins ties (as sentencepiece)."""
-    best = [-math.inf] * (length + 1)
-    back: list[tuple | None] = [None] * (length + 1)
-    best[0] = 0.0
-    for edge in sorted(edges, key=lambda e: (e[1], e[0])):
-        score = best[edge[0]] + edge[3]
-        if score > best[edge[1]]:
-            best[edge[1]], back[edge[1]] = score, edge
-    path, node = [], length
-    while node > 0 and back[node] is not None:
-        path.append(back[node])
-        node = back[node][0]
-    return path[::-1]
+# Viterbi and the forward pass are `lattice.Lattices`' batched ones, on lattices of one word or
+# several; k-best and sampling exist only here.
+def _batched(lattices: list[tuple[int, list[Edge]]]) -> tuple[Lattices, np.ndarray, list[Edge]]:
+    """The words' lattices as one `Lattices` whose pieces are the edges themselves (so each edge
+    keeps its own score: an `<unk>` edge's differs from the `<unk>` token's), with their scores."""
+    flat = [edge for _, edges in lattices for edge in edges]
+    owner = np.repeat(np.arange(len(lattices)), [len(edges) for _, edges in lattices])
+    begin = np.array([e[0] for e in flat], dtype=np.int64)
+    stop = np.array([e[1] for e in flat], dtype=np.int64)
+    built = Lattices.build(np.array([n for n, _ in lattices], dtype=np.int64), owner, begin, stop,
+                           np.arange(len(flat), dtype=np.int64))
+    return built, np.array([e[3] for e in flat], dtype=np.float64), flat
 
 
-def forward(length: int, edges: list[tuple[int, int, int, float]]) -> float:
+def viterbi_all(lattices: list[tuple[int, list[Edge]]]) -> list[list[Edge]]:
+    """The best path of each (length, edges) lattice, from node 0 to node `length`, all in one
+    batched Viterbi; the first edge met wins ties (as sentencepiece)."""
+    if not lattices:
+        return []
+    built, scores, flat = _batched(lattices)
+    _, edges, owners = built.viterbi(scores)
+    paths: list[list[Edge]] = [[] for _ in lattices]
+    for edge, owner in zip(edges.tolist(), owners.tolist()):  # walked from each word's end
+        paths[owner].append(flat[int(built.piece[edge])])
+    return [path[::-1] for path in paths]
+
+
+def viterbi(length: int, edges: list[Edge]) -> list[Edge]:
+    """The best path of one lattice (see `viterbi_all`)."""
+    return viterbi_all([(length, edges)])[0]
+
+
+def _alpha(length: int, edges: list[Edge]) -> np.ndarray:
+    """log alpha of each node 0..length: the log-sum of the scores of every path reaching it."""
+    built, scores, _ = _batched([(length, edges)])
+    return built.forward(scores)
+
+
+def forward(length: int, edges: list[Edge]) -> float:
     """log of the summed score of every path (the normaliser of segmentation probabilities)."""
-    alpha = [-math.inf] * (length + 1)
-    alpha[0] = 0.0
-    for start, end, _, score in sorted(edges, key=lambda e: (e[1], e[0])):
-        alpha[end] = np.logaddexp(alpha[end], alpha[start] + score)
-    return float(alpha[length])
+    return float(_alpha(length, edges)[length])
 
 
-def kbest(length: int, edges: list[tuple[int, int, int, float]], k: int) -> list[tuple[float, list]]:
+def kbest(length: int, edges: list[Edge], k: int) -> list[tuple[float, list]]:
     """The k best paths, exactly: each node keeps its k best partial paths."""
     best: list[list[tuple[float, list]]] = [[] for _ in range(length + 1)]
     best[0] = [(0.0, [])]
@@ -314,13 +346,11 @@ def kbest(length: int, edges: list[tuple[int, int, int, float]], k: int) -> list
     return best[length]
 
 
-def sample_path(length: int, edges: list[tuple[int, int, int, float]], rng: np.random.Generator) -> list:
+def sample_path(length: int, edges: list[Edge], rng: np.random.Generator) -> list:
     """Forward-filtering, backward-sampling: a path drawn with probability proportional to its score."""
-    alpha = [-math.inf] * (length + 1)
-    alpha[0] = 0.0
+    alpha = _alpha(length, edges)
     by_end: dict[int, list] = {}
     for edge in sorted(edges, key=lambda e: (e[1], e[0])):
-        alpha[edge[1]] = np.logaddexp(alpha[edge[1]], alpha[edge[0]] + edge[3])
         by_end.setdefault(edge[1], []).append(edge)
     path, node = [], length
     while node > 0:

@@ -1,120 +1,144 @@
-"""Decoding: greedy, beam search and sampling, seen step by step."""
+"""Decoding: greedy, beam search and sampling on one trained model, seen step by step.
+
+Each tab reads its widgets (declared in `core.views.decoding`), makes one call there (through
+`app.memo.decoding`), and draws what comes back.
+"""
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 import streamlit as st
 
-from app.cache import decoded, method_comparison, next_token_logits, trained_lm_choices
-from app.components import charts
+from app.components import charts, controls, messages
 from app.components.guard import end_page, user_errors
-from app.components.steps import step_slider
 from app.components.html import show_html
 from app.components.tokens import probability_html
 from app.components.training import trained
-from core.decoding import SamplingSettings, stages
+from app.figures import decoding as figures
+from app.i18n import t
+from app.memo import decoding as memo
+from app.models import trained_specs
+from core.views import decoding as view
 
-chart_config = charts.export_config()  # the download button's format (sidebar)
+st.title(t("Decoding"))
+st.caption(t("The same trained model, continued three ways. Greedy takes the likeliest token; beam search keeps the "
+             "best few partial sequences; sampling draws from the distribution after temperature, top-k and top-p."))
 
-st.title("Decoding")
-st.caption("The same trained model, continued four ways. Greedy takes the likeliest token; beam search keeps "
-           "the best few partial sequences; sampling draws from the distribution after temperature, top-k and top-p.")
-
-choices = trained_lm_choices()
-label = st.selectbox("Model", list(choices), key="dec_model", help="Train more on the Language model page.")
-lm = trained(choices[label], key="dec_train", label="Train the default model (about a minute)")
+options = view.lm_options(trained_specs("lm"))
+model_key = controls.select(view.MODEL, options=[spec.key for spec in options],
+                            names={key: t(template, **fields) for key, (template, fields) in
+                                   view.lm_names(options).items()})
+lm = trained(view.spec_of(model_key, options), key="dec_train", label=t("Train the default model"))
 if lm is None:
     end_page()
+prompt = controls.text(view.PROMPT)
+max_new = int(controls.slider(view.NEW, high=view.max_new_tokens(lm)))
 
 
-def text_of(token_id: int) -> str:
-    return lm.tokenizer.decode([token_id])
+def _notes(notes: list[tuple[str, dict]]) -> None:
+    for template, fields in notes:
+        messages.info(t(template, **fields))
 
 
-prompt = st.text_input("Prompt", "ROMEO:\n", key="dec_prompt", max_chars=200)
-method = st.radio("Method", ["greedy", "beam search", "sampling"], horizontal=True, key="dec_method")
-room = max(1, lm.config.block_size - 1)
-a, b, c, d = st.columns(4)
-max_new = a.slider("New tokens", 1, room, min(40, room), key="dec_new")
-settings = SamplingSettings()
-if method == "beam search":
-    beams = b.slider("Beams", 1, 8, 4, key="dec_beams")
-    length_penalty = c.slider("Length penalty", -1.0, 3.0, 1.0, 0.1, key="dec_lp")
-    no_repeat = d.number_input("No repeat n-gram", 0, 6, 0, key="dec_ngram")
-elif method == "sampling":
-    settings = SamplingSettings(b.slider("Temperature", 0.0, 2.0, 0.8, 0.05, key="dec_temp"),
-                                c.number_input("Top-k (0 off)", 0, 500, 0, key="dec_topk"),
-                                d.slider("Top-p", 0.05, 1.0, 1.0, 0.05, key="dec_topp"),
-                                st.slider("Repetition penalty", 1.0, 2.0, 1.0, 0.05, key="dec_rep"))
-    seed = st.number_input("Seed", 0, 10_000, 0, key="dec_seed")
-    if settings.temperature == 0:
-        st.info("Temperature 0 means always the likeliest token: that is greedy decoding.")
+def _method() -> view.Method:
+    method = controls.radio(view.METHOD)
+    a, b, c, d, e = st.columns(5)
+    if method == "beam":
+        return view.Method("beam", beams=int(controls.slider(view.BEAMS, where=a)),
+                           length_penalty=float(controls.slider(view.LENGTH_PENALTY, where=b)),
+                           no_repeat=int(controls.number(view.NO_REPEAT, where=c)))
+    if method == "sampling":
+        return view.Method("sampling", temperature=float(controls.slider(view.TEMPERATURE, where=a)),
+                           top_k=int(controls.number(view.TOP_K, where=b)),
+                           top_p=float(controls.slider(view.TOP_P, where=c)),
+                           repetition=float(controls.slider(view.REPETITION, where=d)),
+                           seed=int(controls.number(view.SEED, where=e)))
+    return view.Method("greedy")
 
-with user_errors():
-    ids = lm.encode(prompt)
-    if len(ids) + max_new > lm.config.block_size:
-        st.warning(f"Prompt and new tokens exceed the model's context of {lm.config.block_size} tokens; "
-                   f"generating {lm.config.block_size - len(ids)} instead.")
-        max_new = max(1, lm.config.block_size - len(ids))
-    if method == "greedy":
-        options = {}
-    elif method == "beam search":
-        options = dict(num_beams=beams, length_penalty=length_penalty, no_repeat_ngram_size=int(no_repeat),
-                       num_return_sequences=min(3, beams))
-    else:
-        options = dict(temperature=settings.temperature, top_k=int(settings.top_k), top_p=settings.top_p,
-                       repetition_penalty=settings.repetition_penalty, seed=int(seed))
-    result = decoded(lm, choices[label].key, prompt, method, max_new, tuple(sorted(options.items())))
-    generated = result.sequences[0][len(ids):]
-    st.markdown("**Output**, shaded by the probability the model gave each token:")
-    show_html(probability_html([prompt] + [text_of(t) for t in generated],
-                               [1.0] + list(np.exp(result.token_logprobs[0]))))
-    st.caption(f"Sequence score {result.scores[0]:.3f}" + (" (sum log p / length^penalty)" if method == "beam search"
-                                                           else " (sum of log-probabilities)"))
 
-    if method == "beam search":
-        st.subheader("Beam tree")
-        upto = step_slider("Show steps up to", len(result.trace), key="dec_tree_step")
-        st.plotly_chart(charts.beam_tree(result.trace, text_of, upto=upto), key="dec_tree", config=chart_config)
-        st.dataframe(pd.DataFrame([{"rank": i + 1, "text": lm.tokenizer.decode(seq[len(ids):]), "score": score}
-                                   for i, (seq, score) in enumerate(zip(result.sequences, result.scores))]),
-                     hide_index=True, width="stretch")
-    elif method == "sampling":
-        st.subheader("Step by step")
-        step = step_slider("Step", len(result.trace), key="dec_step", value=0)
-        trace = result.trace[step]
-        shown = [text_of(c["token"]) for c in trace.candidates]
-        chosen = next((i for i, c in enumerate(trace.candidates) if c["token"] == trace.chosen), None)
-        columns = st.columns(len(trace.distributions))
-        for column, (name, probs) in zip(columns, trace.distributions):
-            column.plotly_chart(charts.distribution_bars(shown, probs, chosen=chosen, height=260, title=name),
-                                key=f"dec_stage_{name}", config=chart_config)
-        st.caption(f"Entropy of the final distribution: {trace.entropy:.3f} nats. Red: the sampled token.")
-
-    st.subheader("Temperature reshapes the next-token distribution")
-    live_t = st.slider("Temperature", 0.05, 3.0, 1.0, 0.05, key="dec_live_temp")
-    logits = next_token_logits(lm, choices[label].key, prompt)
-    scaled = stages(logits, ids, SamplingSettings(temperature=live_t))[-1][1]
-    probs = scaled.softmax(-1).numpy()
-    order = np.argsort(-probs)[:30]
-    entropy = float(-(probs * np.log(np.clip(probs, 1e-30, None))).sum())
-    st.plotly_chart(charts.distribution_bars([text_of(int(i)) for i in order], probs[order],
-                                             title=f"entropy {entropy:.3f} nats"), key="dec_live", config=chart_config)
-    draws = np.random.default_rng(0).choice(len(probs), size=500, p=probs / probs.sum())
-    counts = pd.Series([text_of(int(t)) for t in draws]).value_counts().head(20)
-    st.caption("500 seeded draws at this temperature: how often each next token came out.")
-    st.bar_chart(counts, height=220)
-
-st.subheader("Compare methods on this prompt")
-if st.toggle("Run every method (5 samples each)", key="dec_compare"):
+def generate_tab() -> None:
+    method = _method()
     with user_errors():
-        rows = method_comparison(lm, choices[label].key, prompt, min(max_new, lm.config.block_size - len(lm.encode(prompt))))
-        table = pd.DataFrame([{k: v for k, v in r.items() if k != "outputs"} for r in rows])
+        result = memo.decoded(lm, prompt, max_new, method)
+        _notes(result.notes)
+        st.markdown(t("**Output**, each generated token shaded by the probability the model gave it (hover for the "
+                      "number):"))
+        show_html(probability_html([result.prompt, *result.tokens], [1.0, *result.probabilities]))
+        score = (t("Score {score:.3f}: sum of log-probabilities / length^penalty", score=result.score)
+                 if method.name == "beam" else t("Score {score:.3f}: sum of log-probabilities", score=result.score))
+        st.caption(score)
+        charts.show(figures.token_probabilities(result.tokens, result.probabilities), key="dec_probabilities",
+                    name="token-probabilities", settings=(method.name, max_new))
+        if method.name == "beam":
+            _beam(result, method)
+        elif method.name == "sampling":
+            _sampling(result, method)
+
+
+def _beam(result: view.Continuation, method: view.Method) -> None:
+    st.subheader(t("Beam tree"))
+    upto = int(controls.slider(view.TREE_STEP, high=len(result.trace) - 1))
+    tree = view.beam_tree(result, upto)
+    charts.show(figures.beam_tree(tree), key="dec_tree", name="beam-tree", settings=(method.beams, upto))
+    st.caption(t("Each step, every kept beam proposes its best next tokens; the {keep} best candidates overall are "
+                 "ranked, the best {beams} are kept (circles) and the rest pruned (crosses). A star is a sequence "
+                 "that finished.", keep=2 * method.beams, beams=method.beams))
+    st.dataframe(pd.DataFrame([{t("rank"): r["rank"], t("text"): r["text"], t("score"): r["score"]}
+                               for r in result.ranked]), hide_index=True, width="stretch")
+
+
+def _sampling(result: view.Continuation, method: view.Method) -> None:
+    st.subheader(t("Step by step"))
+    step = view.sampling_step(result, int(controls.slider(view.STEP, high=len(result.trace) - 1)))
+    columns = st.columns(len(step.stages))
+    for index, (column, (name, probabilities)) in enumerate(zip(columns, step.stages)):
+        chosen = step.chosen if name == step.stages[-1][0] else None
+        charts.show(figures.distribution_bars(step.tokens, probabilities, chosen=chosen, height=280, title=t(name)),
+                    key=f"dec_stage_{index}", name="sampling-stage", settings=(t(name), step.step), where=column)
+    fields = {"step": step.step, "token": repr(step.chosen_token), "entropy": step.entropy, "count": len(step.tokens)}
+    drew = (t("Step {step}: drew {token} (marked ▼ sampled in the last picture). Entropy of the final distribution: "
+              "{entropy:.3f} nats.", **fields) if step.chosen is not None else
+            t("Step {step}: drew {token}, beyond the {count} likeliest tokens shown. Entropy of the final "
+              "distribution: {entropy:.3f} nats.", **fields))
+    st.caption(messages.literal(drew))  # a token may be Markdown
+
+
+def temperature_tab() -> None:
+    st.markdown(t("The model's distribution for the token after the prompt, divided by a temperature before the "
+                  "softmax: below 1 it sharpens, above 1 it flattens."))
+    temperature = float(controls.slider(view.LIVE_TEMPERATURE))
+    with user_errors():
+        picture = memo.temperature_picture(lm, prompt, temperature)
+        _notes(picture.notes)
+        title = t("Next token at temperature {temperature:.2f}: entropy {entropy:.3f} nats", temperature=temperature,
+                  entropy=picture.entropy)
+        charts.show(figures.distribution_bars(picture.tokens, picture.probabilities, title=title), key="dec_live",
+                    name="next-token-distribution", settings=(temperature,))
+        charts.show(figures.drawn_counts(picture.drawn, picture.draws), key="dec_draws", name="seeded-draws",
+                    settings=(temperature,))
+        st.caption(t("{draws} draws with seed 0 from this distribution: how often each next token came out.",
+                     draws=picture.draws))
+
+
+def compare_tab() -> None:
+    with user_errors():
+        result = memo.comparison(lm, prompt, max_new)
+        _notes(result.notes)
+        columns = {"distinct_1": t("distinct words (distinct-1)"), "distinct_2": t("distinct word pairs (distinct-2)"),
+                   "self_bleu": t("self-BLEU"), "repeated_4grams": t("repeated token 4-grams"),
+                   "mean_logprob": t("mean log p (nats)")}
+        table = pd.DataFrame([{t("method"): t(row.method), **{columns[k]: getattr(row, k) for k in columns}}
+                              for row in result.rows])
         st.dataframe(table, hide_index=True, width="stretch",
-                     column_config={c: st.column_config.NumberColumn(format="%.3f")
-                                    for c in ("distinct-1", "distinct-2", "repeated 4-grams", "mean log p")})
-        for r in rows:
-            st.text(f"{r['method']}: {lm.tokenizer.decode(r['outputs'][0])!r}")
-        st.caption("Beam search and greedy find likely text (high mean log p) but repeat themselves on open-ended "
-                   "prompts; sampling is more diverse (distinct-n) at some cost in likelihood.")
+                     column_config={name: st.column_config.NumberColumn(format="%.3f") for name in columns.values()})
+        st.caption(t("Diversity across the {samples} outputs of each method, on words: distinct-1 and distinct-2 are "
+                     "the share of different words and word pairs among all those of the {samples} outputs pooled "
+                     "(higher: more varied); self-BLEU is the BLEU of each output against the others (100: the "
+                     "same text every time). Greedy and beam search are deterministic: their {samples} outputs are "
+                     "one text. Repeated 4-grams counts tokens repeated within one output; mean log p is how likely "
+                     "the model found its own output.", samples=result.samples))
+        for row in result.rows:
+            st.text(t("{method}: {output}", method=t(row.method), output=repr(row.outputs[0])))
+
+
+controls.tabs(view.TAB, {"generate": generate_tab, "temperature": temperature_tab, "compare": compare_tab})

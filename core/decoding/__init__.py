@@ -5,7 +5,9 @@
     result.sequences, result.scores, result.trace
 """
 
-from core.decoding.processors import SamplingSettings, stages
+from core.decoding.processors import SamplingSettings, entropy, stages
 from core.decoding.search import DecodeResult, StepTrace, beam_search, greedy, sample
+from core.decoding.stepper import ContextFit, fit_to_context
 
-__all__ = ["DecodeResult", "SamplingSettings", "StepTrace", "beam_search", "greedy", "sample", "stages"]
+__all__ = ["ContextFit", "DecodeResult", "SamplingSettings", "StepTrace", "beam_search", "entropy", "fit_to_context",
+           "greedy", "sample", "stages"]

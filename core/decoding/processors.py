@@ -52,6 +52,12 @@ def top_p(scores: torch.Tensor, p: float) -> torch.Tensor:
     return scores.masked_fill(remove.scatter(0, order, remove), NEG_INF)
 
 
+def entropy(scores: torch.Tensor) -> float:
+    """Entropy in nats of the distribution softmax(scores); -inf scores (filtered out) count 0."""
+    probs = scores.softmax(-1)
+    return float(-(probs * probs.clamp_min(1e-30).log()).sum())
+
+
 def no_repeat_ngram_bans(tokens: list[int], n: int) -> list[int]:
     """Tokens that would complete an n-gram already present in `tokens`."""
     if n <= 0 or len(tokens) < n:
@@ -70,11 +76,12 @@ class SamplingSettings:
     repetition_penalty: float = 1.0  # 1: off
 
     def validate(self) -> "SamplingSettings":
-        require(self.temperature >= 0, f"temperature must be 0 or more, not {self.temperature}.")
+        require(self.temperature >= 0, "temperature must be 0 or more, not {value}.", value=self.temperature)
         require(isinstance(self.top_k, int) and self.top_k >= 0,
-                f"top_k must be a whole number, 0 or more (0 turns it off), not {self.top_k}.")
-        require(0 < self.top_p <= 1, f"top_p must be in (0, 1], not {self.top_p}.")
-        require(self.repetition_penalty > 0, f"repetition_penalty must be positive, not {self.repetition_penalty}.")
+                "top_k must be a whole number, 0 or more (0 turns it off), not {value}.", value=self.top_k)
+        require(0 < self.top_p <= 1, "top_p must be in (0, 1], not {value}.", value=self.top_p)
+        require(self.repetition_penalty > 0, "repetition_penalty must be positive, not {value}.",
+                value=self.repetition_penalty)
         return self
 
     @property

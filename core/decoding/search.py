@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import torch
 
-from core.decoding.processors import SamplingSettings, no_repeat_ngram_bans, stages
+from core.decoding.processors import SamplingSettings, entropy, no_repeat_ngram_bans, stages
 from core.decoding.stepper import Stepper, check_prompt
 from core.errors import InvalidSetting
 
@@ -30,6 +30,7 @@ class StepTrace:
     distributions: list[tuple[str, list[float]]] = field(default_factory=list)  # sampling: probs per stage
     chosen: int | None = None
     entropy: float | None = None  # of the final distribution (nats)
+    beams: list[int] = field(default_factory=list)  # beam search: the candidates (indices) that go on, in beam order
 
 
 @dataclass
@@ -38,11 +39,6 @@ class DecodeResult:
     scores: list[float]  # sequence scores: sum of log-probs (beam: length-normalised)
     token_logprobs: list[list[float]]  # log-probability of each generated token under the model
     trace: list[StepTrace]
-
-
-def _entropy(logits: torch.Tensor) -> float:
-    probs = logits.softmax(-1)
-    return float(-(probs * probs.clamp_min(1e-30).log()).sum())
 
 
 def greedy(model, input_ids, max_new_tokens: int, *, eos_token_id: int | None = None, top: int = 5) -> DecodeResult:
@@ -57,7 +53,7 @@ def greedy(model, input_ids, max_new_tokens: int, *, eos_token_id: int | None = 
         best = torch.topk(logp, min(top, logp.numel()))
         trace.append(StepTrace(step, [{"token": int(t), "logprob": float(v), "status": "chosen" if int(t) == choice
                                        else "not chosen"} for v, t in zip(best.values, best.indices)],
-                               chosen=choice, entropy=_entropy(logits)))
+                               chosen=choice, entropy=entropy(logits)))
         tokens.append(choice)
         logprobs.append(float(logp[choice]))
         if choice == eos_token_id or step == max_new_tokens - 1:
@@ -87,7 +83,7 @@ def sample(model, input_ids, *, max_new_tokens: int, temperature: float = 1.0, t
         trace.append(StepTrace(
             step, [{"token": int(t)} for t in shown],
             [(name, scores.softmax(-1)[shown].tolist()) for name, scores in stage_scores],
-            chosen=choice, entropy=_entropy(final)))
+            chosen=choice, entropy=entropy(final)))
         tokens.append(choice)
         logprobs.append(float(logits.log_softmax(-1)[choice]))
         if choice == eos_token_id or step == max_new_tokens - 1:
@@ -102,9 +98,9 @@ def beam_search(model, input_ids, *, num_beams: int, max_new_tokens: int, length
     """Beam search as `generate(num_beams=..., do_sample=False)` runs it, with a full trace."""
     ids = check_prompt(input_ids, max_new_tokens)
     if not isinstance(num_beams, int) or num_beams < 1:
-        raise InvalidSetting(f"num_beams must be a positive whole number, not {num_beams!r}.")
+        raise InvalidSetting("num_beams must be a positive whole number, not {value!r}.", value=num_beams)
     if not 1 <= num_return_sequences <= num_beams:
-        raise InvalidSetting(f"num_return_sequences must be between 1 and num_beams ({num_beams}).")
+        raise InvalidSetting("num_return_sequences must be between 1 and num_beams ({beams}).", beams=num_beams)
     k, prompt_len = num_beams, ids.shape[1]
     max_length = prompt_len + max_new_tokens
     keep = 2 * k  # HF keeps max(2, 1 + number of EOS ids) x num_beams candidates
@@ -149,6 +145,7 @@ def beam_search(model, input_ids, *, num_beams: int, max_new_tokens: int, length
             if id(item) in kept:
                 step.candidates[item[3]]["status"] = "finished"
         finished = [f[:3] for f in sorted(kept.values(), key=lambda f: -f[0])]
+        step.beams = running_order.tolist()
         trace.append(step)
         order = running_order
         running = torch.cat([running[parents[order]], new_tokens[order].view(-1, 1)], dim=1)

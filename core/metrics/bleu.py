@@ -134,8 +134,15 @@ def compute_bleu(stats: Sequence[float], smooth: str = "exp", smooth_value: floa
                 precisions[n - 1] = 100.0 * value / total[n - 1]
         else:
             precisions[n - 1] = 100.0 * correct[n - 1] / total[n - 1]
-    logs = [math.log(p) if p != 0.0 else LOG_ZERO for p in precisions[:order]]
-    return BLEUResult(bp * math.exp(sum(logs) / order), correct, total, precisions, bp, sys_len, ref_len)
+    return BLEUResult(bp * geometric_means(precisions[:order])[-1], correct, total, precisions, bp, sys_len, ref_len)
+
+
+def geometric_means(precisions: Sequence[float]) -> list[float]:
+    """The geometric mean of the first n precisions (percentages), for each n: BLEU before the brevity
+    penalty is the last over the orders it uses. A zero counts as sacrebleu counts it (log floored at
+    LOG_ZERO), so the mean is 0 from the first zero on."""
+    logs = [math.log(p) if p != 0.0 else LOG_ZERO for p in precisions]
+    return [math.exp(sum(logs[:n]) / n) for n in range(1, len(logs) + 1)]
 
 
 def check_streams(hypotheses: Sequence[str], references: Sequence[Sequence[str | None]]) -> None:

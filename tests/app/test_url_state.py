@@ -7,7 +7,7 @@ from streamlit.testing.v1 import AppTest
 
 from app.catalog import available_pages
 from app.components.url_state import decode, encode
-from tests.app.conftest import ENTRY, no_problems, open_tab
+from tests.app.conftest import ENTRY, no_problems
 
 PAGES = available_pages()
 
@@ -38,33 +38,3 @@ def test_a_link_reopens_the_page_with_the_same_settings(info):
     again = open_link(info.path, params)
     no_problems(again)
     assert dict(again.query_params) == params
-
-
-def test_a_linked_text_setting_and_tab_are_shown():
-    at = open_link("views/metrics.py", {"met_hyp": "a linked sentence", "met_tok": "char", "met_stem": "false",
-                                        "met_tab": "ROUGE"})
-    no_problems(at)
-    assert [len(tab.children) > 0 for tab in at.tabs] == [False, True, False, False]  # only ROUGE drawn
-    assert at.toggle(key="met_stem").value is False
-    assert at.text_area(key="met_hyp").value == "a linked sentence"
-    assert at.selectbox(key="met_tok").value == "char"
-    at.text_area(key="met_hyp").set_value("changed here").run()
-    linked = at.query_params["met_hyp"]
-    assert (linked[0] if isinstance(linked, list) else linked) == "changed here"
-
-
-def test_a_link_that_no_longer_fits_opens_with_defaults():
-    at = open_link("views/metrics.py", {"met_tok": "no-such-tokenizer", "met_hyp": "kept?"})
-    assert not at.exception
-    assert at.selectbox(key="met_tok").value != "no-such-tokenizer"
-
-
-def test_settings_in_a_closed_tab_stay_in_the_session_and_the_link():
-    at = open_link("views/metrics.py", {})
-    open_tab(at, "met_tab", "ROUGE")
-    at.toggle(key="met_stem").set_value(False).run()
-    open_tab(at, "met_tab", "Perplexity")
-    open_tab(at, "met_tab", "BLEU")  # two runs without the toggle drawn
-    assert at.query_params["met_stem"] in ("false", ["false"]) and at.query_params["met_tab"] in ("BLEU", ["BLEU"])
-    open_tab(at, "met_tab", "ROUGE")
-    assert at.toggle(key="met_stem").value is False

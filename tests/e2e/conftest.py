@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from core.lm.jobs import lm_spec
 from harness.browser import launch
 from harness.servers import serving
 
@@ -39,8 +40,8 @@ SMALL_MODELS_QUERY = {
     "tokenizers": "tok_corpus=tinyshakespeare&tok_vocab=1000",
     "embeddings": "emb_model=cbow&emb_corpus=tinyshakespeare&emb_dim=50&emb_epochs=1",
     "attention": f"lm_steps={LM_STEPS}",
-    "decoding": f"dec_model=tinyshakespeare, {LM_STEPS} steps",
-    "metrics": f"met_model=tinyshakespeare, {LM_STEPS} steps",
+    "decoding": f"dec_model={lm_spec(steps=LM_STEPS).key}",  # a model picker's options are job keys
+    "metrics": f"met_model={lm_spec(steps=LM_STEPS).key}",
 }
 
 

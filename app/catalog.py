@@ -39,7 +39,7 @@ PAGES: tuple[PageInfo, ...] = (
              N_("word2vec, GloVe, fastText and SVD vectors: analogies, neighbours, projections."),
              "core.views.embeddings"),
     PageInfo("views/attention.py", N_("Language model & attention"), ":material/hub:", "attention",
-             N_("A tiny transformer trained on demand: every layer and head, head statistics, ablation."),
+             N_("A tiny transformer trained on demand: head, model and neuron views, head statistics, ablation."),
              "core.views.attention"),
     PageInfo("views/decoding.py", N_("Decoding"), ":material/account_tree:", "decoding",
              N_("Greedy, beam search and top-k / top-p / temperature sampling, step by step."),

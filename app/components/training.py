@@ -17,7 +17,7 @@ from typing import Any, Sequence
 import pandas as pd
 import streamlit as st
 
-from app.cache import manager
+from app.models import manager
 from app.components import messages
 from app.i18n import progress_text, t
 from app.identity import current_user

@@ -9,12 +9,14 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-FUNCTIONS = {
-    "ReLU": F.relu,
-    "GELU": F.gelu,
-    "Swish (SiLU)": F.silu,
-    "SwiGLU (gate = value)": lambda x: F.silu(x) * x,
-    "GeGLU (gate = value)": lambda x: F.gelu(x) * x,
+from core.i18n import N_
+
+FUNCTIONS = {  # English names, N_-marked: translated where shown
+    N_("ReLU"): F.relu,
+    N_("GELU"): F.gelu,
+    N_("Swish (SiLU)"): F.silu,
+    N_("SwiGLU (gate = value)"): lambda x: F.silu(x) * x,
+    N_("GeGLU (gate = value)"): lambda x: F.gelu(x) * x,
 }
 
 

@@ -16,6 +16,7 @@ import torch.nn.functional as F
 
 from core.anatomy.model import Anatomy, TinyDecoder, layer_gradient_norms
 from core.errors import require
+from core.i18n import N_
 from core.progress import ProgressCallback
 from core.lm.char_tokenizer import CharTokenizer
 from core.lm.config import LMConfig
@@ -38,44 +39,52 @@ class Experiment:
     """A question, the shared settings, and the variants that answer it (label -> changes)."""
 
     name: str
-    title: str
+    title: str  # English, N_-marked
     question: str
     steps: int  # the default budget: each variant trains in 20-40 s on a 2-core CPU
     config: dict  # LMConfig and Anatomy fields shared by every variant
-    variants: dict[str, dict]  # label -> the fields that differ
+    variants: dict[str, dict]  # label -> the fields that differ (`warmup_fraction`: a share of the budget)
 
-    def changes(self, label: str) -> dict:
-        require(label in self.variants, f"{self.title} has no variant {label!r}: choose one of {', '.join(self.variants)}.")
-        return {**self.config, **self.variants[label]}
+    def changes(self, label: str, steps: int | None = None) -> dict:
+        """The variant's settings for a budget of `steps` (the experiment's default when None): a
+        `warmup_fraction` becomes that share of the budget in steps, so a warm-up is always shorter
+        than the training it prepares (a fixed 50-step warm-up outlasted a 25-step budget)."""
+        require(label in self.variants, "{title} has no variant {label!r}: choose one of {choices}.",
+                title=self.title, label=label, choices=", ".join(self.variants))
+        changes = {**self.config, **self.variants[label]}
+        fraction = changes.pop("warmup_fraction", None)
+        if fraction is not None:
+            changes["warmup_steps"] = max(1, round((steps or self.steps) * fraction))
+        return changes
 
 
 EXPERIMENTS = {e.name: e for e in (
     Experiment(
-        "positions", "Positional encodings",
-        "Which way of giving positions learns best, and which still works at 2x and 4x the trained context?", 200,
+        "positions", N_("Positional encodings"),
+        N_("Which way of giving positions learns best, and which still works at 2x and 4x the trained context?"), 200,
         {"n_layer": 3, "n_embd": 96, "n_head": 4},
         {"none": {"position": "none"}, "sinusoidal": {"position": "sinusoidal"}, "learned": {"position": "learned"},
          "RoPE": {"position": "rope"}, "ALiBi": {"position": "alibi"}}),
     Experiment(
-        "norms", "Pre-Norm vs Post-Norm",
-        "Where does the normalisation go? With the original transformer's initialisation and no warm-up, Post-Norm's "
-        "gradients grow toward the output and a deeper model barely trains; Pre-Norm trains; a warm-up rescues "
-        "Post-Norm (Xiong et al., 2020).", 150,
+        "norms", N_("Pre-Norm vs Post-Norm"),
+        N_("Where does the normalisation go? With the original transformer's initialisation and no warm-up, "
+           "Post-Norm's gradients grow toward the output and a deeper model barely trains; Pre-Norm trains; a "
+           "warm-up (a third of the budget) rescues Post-Norm (Xiong et al., 2020)."), 150,
         {"n_layer": 8, "n_embd": 64, "n_head": 4, "warmup_steps": 0, "init": "xavier", "activation": "gelu"},
         {"Pre-LayerNorm": {"norm_place": "pre", "norm": "layernorm"},
          "Post-LayerNorm": {"norm_place": "post", "norm": "layernorm"},
          "Pre-RMSNorm": {"norm_place": "pre", "norm": "rmsnorm"},
          "Post-RMSNorm": {"norm_place": "post", "norm": "rmsnorm"},
-         "Post-LayerNorm + warm-up": {"norm_place": "post", "norm": "layernorm", "warmup_steps": 50}}),
+         "Post-LayerNorm + warm-up": {"norm_place": "post", "norm": "layernorm", "warmup_fraction": 1 / 3}}),
     Experiment(
-        "activations", "Activations",
-        "Does the MLP's nonlinearity matter? Gated units (SwiGLU, GeGLU) at the same parameter count.", 200,
+        "activations", N_("Activations"),
+        N_("Does the MLP's nonlinearity matter? Gated units (SwiGLU, GeGLU) at the same parameter count."), 200,
         {"n_layer": 3, "n_embd": 96, "n_head": 4},
         {"ReLU": {"activation": "relu"}, "GELU": {"activation": "gelu"}, "Swish": {"activation": "swish"},
          "SwiGLU": {"activation": "swiglu"}, "GeGLU": {"activation": "geglu"}}),
     Experiment(
-        "attention", "MHA, GQA, MQA",
-        "How much quality does sharing key/value heads cost, for how much smaller a cache?", 200,
+        "attention", N_("MHA, GQA, MQA"),
+        N_("How much quality does sharing key/value heads cost, for how much smaller a cache?"), 200,
         {"n_layer": 3, "n_embd": 128, "n_head": 8},
         {"MHA (8 KV heads)": {"n_kv_head": 8}, "GQA (2 KV heads)": {"n_kv_head": 2}, "MQA (1 KV head)": {"n_kv_head": 1}}),
 )}

@@ -34,8 +34,10 @@ def tiled_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, *, block_
 
     Returns the output (batch, heads, seq, head_dim), or (output, [TileStep...]) with `trace=True`.
     """
-    require(q.dim() == 4 and q.shape == k.shape == v.shape, "q, k and v must share one (batch, heads, seq, head_dim) shape.")
-    require(isinstance(block_size, int) and block_size > 0, f"block_size must be a positive whole number, not {block_size!r}.")
+    require(q.dim() == 4 and q.shape == k.shape == v.shape,
+            "q, k and v must share one (batch, heads, seq, head_dim) shape.")
+    require(isinstance(block_size, int) and block_size > 0,
+            "block_size must be a positive whole number, not {block_size!r}.", block_size=block_size)
     b, h, n, d = q.shape
     scale = 1.0 / math.sqrt(d)
     out = torch.empty_like(q)

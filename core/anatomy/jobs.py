@@ -27,8 +27,9 @@ def _experiment(name: str):
 def variant_spec(experiment: str, label: str, *, steps: int | None = None, seed: int = 0,
                  corpus: str = DEFAULT_CORPUS) -> JobSpec:
     definition = _experiment(experiment)
-    return ANATOMY.spec(corpus, {"experiment": experiment, "variant": label, "changes": definition.changes(label),
-                                 "steps": steps or definition.steps, "seed": seed})
+    steps = steps or definition.steps
+    return ANATOMY.spec(corpus, {"experiment": experiment, "variant": label,
+                                 "changes": definition.changes(label, steps), "steps": steps, "seed": seed})
 
 
 def experiment_specs(experiment: str, *, steps: int | None = None, seed: int = 0,

@@ -24,9 +24,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from core.anatomy.positions import alibi_slopes, rope_tables, rotate, sinusoidal
+from core.anatomy.positions import alibi_slopes, sinusoidal
 from core.errors import require
 from core.lm.config import LMConfig, intermediate_size
+from core.lm.rope import apply_rope, rope_tables
 from core.seeding import seeded
 
 POSITIONS = ("none", "sinusoidal", "learned", "rope", "alibi")
@@ -96,7 +97,7 @@ class Attention(nn.Module):
         k = self.k_proj(x).view(b, t, self.kv_heads, self.head_dim).transpose(1, 2)  # (B, KV, T, D)
         v = self.v_proj(x).view(b, t, self.kv_heads, self.head_dim).transpose(1, 2)
         if rope is not None:
-            q, k = rotate(q, *rope), rotate(k, *rope)
+            q, k = apply_rope(q, *rope), apply_rope(k, *rope)
         group = self.heads // self.kv_heads  # query heads per key/value head, as HF's repeat_kv
         k, v = k.repeat_interleave(group, dim=1), v.repeat_interleave(group, dim=1)
         if bias is None:

@@ -3,7 +3,8 @@
 - `sinusoidal`: fixed sin/cos vectors added to the embeddings (Vaswani et al., 2017).
 - learned: a trained table of position vectors (GPT-2); it has nothing for positions never trained.
 - `rope`: queries and keys rotated by angles proportional to their position (Su et al., 2021), so
-  q . k depends only on the distance; the two-halves layout of HF Llama.
+  q . k depends only on the distance; the two-halves layout of HF Llama, written once in
+  `core.lm.rope` (this package may import `core.lm`, never the reverse).
 - `alibi_bias`: no position vectors at all, a penalty on attention growing linearly with distance,
   one slope per head (Press et al., 2022); slopes follow the paper's code (and HF Bloom's) for any
   number of heads.
@@ -14,6 +15,8 @@ from __future__ import annotations
 import math
 
 import torch
+
+from core.lm.rope import apply_rope, rope_tables
 
 
 def sinusoidal(n: int, d: int) -> torch.Tensor:
@@ -26,26 +29,10 @@ def sinusoidal(n: int, d: int) -> torch.Tensor:
     return table
 
 
-def rope_tables(positions: torch.Tensor, d: int, base: float = 10_000.0,
-                dtype: torch.dtype = torch.float32) -> tuple[torch.Tensor, torch.Tensor]:
-    """cos and sin (seq, d) of the rotation angles position x base^(-2i/d), each repeated over the
-    two halves of the head (HF Llama's layout). Angles are computed in float32 as Llama does."""
-    frequencies = 1.0 / base ** (torch.arange(0, d, 2, dtype=torch.int64, device=positions.device).float() / d)
-    angles = positions.float()[:, None] * frequencies[None, :]  # (seq, d/2)
-    angles = torch.cat([angles, angles], dim=-1)
-    return angles.cos().to(dtype), angles.sin().to(dtype)
-
-
-def rotate(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
-    """Apply the rotation to x (..., seq, d): each pair (x_i, x_{i+d/2}) turned by its angle."""
-    first, second = x.chunk(2, dim=-1)
-    return x * cos + torch.cat((-second, first), dim=-1) * sin
-
-
 def rope(x: torch.Tensor, positions: torch.Tensor, base: float = 10_000.0) -> torch.Tensor:
     """Rotary position embedding of x (..., seq, dim) at the given positions."""
     cos, sin = rope_tables(positions, x.shape[-1], base, x.dtype)
-    return rotate(x, cos, sin)
+    return apply_rope(x, cos, sin)
 
 
 def alibi_slopes(heads: int) -> torch.Tensor:

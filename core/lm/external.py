@@ -53,7 +53,9 @@ def load_pretrained(name_or_path: str) -> TrainedLM:
     except (OSError, ValueError, KeyError) as err:
         raise InvalidSetting("The model in `{path}` could not be loaded: it needs the config.json and "
                              "model.safetensors that save_pretrained writes.", path=_name(folder, text)) from err
-    return TrainedLM(model.eval(), tokenizer, config_of(model), corpus=_name(folder, text))
+    name = _name(folder, text)
+    # caches of what pages derive from a model are keyed by the model actually used
+    return TrainedLM(model.eval(), tokenizer, config_of(model), corpus=name, key="pretrained:" + name)
 
 
 def _read_config(folder: Path) -> dict[str, Any]:

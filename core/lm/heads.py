@@ -3,7 +3,9 @@ induction score, and the loss when the head is switched off.
 
 All statistics take attention arrays (layers, heads, query, key) as the model produced them
 (see `attention.py`); ablation runs the model with one head's output zeroed, on a copy, so the
-shared model is never modified.
+shared model is never modified, and scores only the tokens from a given position on: on a toy
+task, the answer (averaging in the random first half, which no head can predict, drowned the
+solving head's effect and made every value negative).
 """
 
 from __future__ import annotations
@@ -12,7 +14,10 @@ import copy
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 
+from core.errors import require
+from core.i18n import N_
 from core.lm.attention import attention_weights
 from core.lm.model import layers_of
 from core.lm.trained import TrainedLM
@@ -50,16 +55,17 @@ def induction_scores(lm: TrainedLM, seed: int = 0) -> np.ndarray:
 
 
 def label(stats: dict, induction: float) -> str:
-    """A short name for the pattern a head shows (thresholds chosen for tiny models)."""
+    """A short name for the pattern a head shows (thresholds chosen for tiny models); English,
+    N_-marked, translated where shown."""
     if induction > 0.3:
-        return "induction"
+        return N_("induction")
     if stats["previous_token"] > 0.5:
-        return "previous token"
+        return N_("previous token")
     if stats["first_token"] > 0.5:
-        return "first token (sink)"
+        return N_("first token (sink)")
     if stats["mean_distance"] < 2.0:
-        return "local"
-    return "broad"
+        return N_("local")
+    return N_("broad")
 
 
 def describe_heads(lm: TrainedLM, text: str) -> list[dict]:
@@ -86,13 +92,18 @@ def _output_projection(model, layer: torch.nn.Module) -> torch.nn.Module:
 
 
 @torch.no_grad()
-def ablation_losses(lm: TrainedLM, text: str) -> np.ndarray:
-    """(L, H): mean token loss on `text` with each head's output zeroed, minus the intact loss."""
+def ablation_losses(lm: TrainedLM, text: str, start: int = 1) -> np.ndarray:
+    """(L, H): the mean loss of the tokens from position `start` on (the first scored position:
+    1 scores every prediction; a toy task's `answer_start` scores its answer only) with each
+    head's output zeroed, minus the intact model's loss on the same tokens."""
     model = copy.deepcopy(lm.model).eval()
     ids = lm.clip(lm.encode(text))[0].to(lm.device).view(1, -1)
+    require(1 <= start < ids.shape[1], "The first scored position must be between 1 and {last}, not {start}.",
+            last=ids.shape[1] - 1, start=start)
 
     def loss() -> float:
-        return float(model(input_ids=ids, labels=ids).loss)
+        logits = model(input_ids=ids).logits[0, start - 1:-1].float()  # the predictions of tokens start..T-1
+        return float(F.cross_entropy(logits, ids[0, start:]))
 
     base = loss()
     layers = layers_of(model)

@@ -73,7 +73,7 @@ def _lm_work(spec: JobSpec) -> Work:
 LM = register(JobKind(
     name="lm", version=2, train=_train_lm, dump=lambda lm: lm.to_artifact(), load=TrainedLM.from_artifact,
     work=_lm_work, description="a tiny causal language model (GPT-2 or Llama style)",
-    defaults=lambda: (lm_spec(),)))
+    defaults=lambda: (lm_spec(), lm_spec("chinese"))))  # the attention page's first model, in English and Chinese
 
 
 # ---- toy tasks --------------------------------------------------------------------------------

@@ -71,6 +71,7 @@ class MaskedLM:
     tokenizer: CharTokenizer  # the corpus's characters plus MASK (last id)
     config: LMConfig
     history: list[dict] = field(default_factory=list)
+    key: str = ""  # its job's key (set by the job manager): what caches of its pictures are keyed by
 
     @property
     def mask_id(self) -> int:

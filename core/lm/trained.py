@@ -59,13 +59,14 @@ class TrainedLM:
         return self.tokens(ids), attention_weights(self.model, ids)
 
     @torch.no_grad()
-    def token_losses(self, text: str) -> tuple[list[str], np.ndarray]:
-        """Every token and its surprisal in nats (the first token has no prediction: NaN).
+    def token_losses(self, text: str, max_tokens: int | None = None) -> tuple[list[str], np.ndarray]:
+        """Every token and its surprisal in nats (the first token has no prediction: NaN); with
+        `max_tokens`, only the text's first `max_tokens` tokens (a page's per-request bound).
 
         Texts longer than the context are scored in windows that overlap by half a context, each
         token scored once with at least half a context before it.
         """
-        ids = self.encode(text)
+        ids = self.encode(text)[:max_tokens]
         if len(ids) < 2:
             raise InvalidText("Perplexity needs at least two tokens: type a longer text.")
         block, stride = self.config.block_size, max(1, self.config.block_size // 2)

@@ -1,4 +1,4 @@
-"""Every page renders in AppTest without an exception; the shell shows the device."""
+"""Every page renders in AppTest without an exception; the shell shows the device and the language."""
 
 from __future__ import annotations
 
@@ -19,3 +19,4 @@ def test_home_lists_every_page_and_corpus(open_page):
     at = open_page("views/home.py")
     assert "NLP Playground" in at.title[0].value
     assert len(at.dataframe) == 1 and len(at.dataframe[0].value) == 4
+    assert len(at.get("page_link")) == len(available_pages())

@@ -15,7 +15,7 @@ pytestmark = pytest.mark.e2e
 def test_clicking_a_thumbnail_of_the_model_view_opens_that_head(server, browser, small_models):
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     watch = PageWatch(page)
-    page.goto(f"{server}/attention?lm_steps={LM_STEPS}&lm_tab=Attention&lm_text=To%20be%2C%20or%20not")
+    page.goto(f"{server}/attention?lm_steps={LM_STEPS}&lm_tab=attention&lm_text=To%20be%2C%20or%20not")
     watch.settle()
     n_tokens, layers, heads = len("To be, or not"), 4, 4
     size = n_tokens + 1  # each thumbnail and the gap after it
@@ -47,11 +47,11 @@ def test_vectors_and_tokenizers_download_in_formats_their_libraries_read(server,
 
     page = browser.new_page(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
     watch = PageWatch(page)
-    page.goto(f"{server}/embeddings?{small_models['embeddings']}&emb_tab=Download")
+    page.goto(f"{server}/embeddings?{small_models['embeddings']}&emb_tab=download")
     watch.settle()
     vectors = KeyedVectors.load_word2vec_format(str(download(page, "emb_dl_w2v", tmp_path)), binary=False)
     assert vectors.vector_size == 50 and "king" in vectors.key_to_index
-    page.goto(f"{server}/tokenizers?{small_models['tokenizers']}&tok_tab=Import%20%2F%20export")
+    page.goto(f"{server}/tokenizers?{small_models['tokenizers']}&tok_tab=io")
     watch.settle()
     assert Tokenizer.from_file(str(download(page, "tok_export_wordpiece", tmp_path))).encode("To be, or not").tokens
     watch.assert_clean()

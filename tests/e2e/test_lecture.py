@@ -46,7 +46,7 @@ def test_charts_download_as_png_and_svg_offline(browser, server):
         button = page.locator(".st-key-an_memory .modebar-btn[data-title^='Download plot']")
         with page.expect_download() as download:
             button.click()
-        assert download.value.suggested_filename == f"nlp-playground-chart.{fmt.lower()}"
+        assert download.value.suggested_filename == f"nlp-playground-flash-extra-memory.{fmt.lower()}"
         with open(download.value.path(), "rb") as handle:
             assert handle.read(4096).find(magic) >= 0
     watch.assert_clean()

@@ -26,7 +26,7 @@ def test_concurrent_protocol_sessions_each_see_their_own_input(server):
         return await asyncio.gather(*(
             visit(server, "metrics", "", "met_hyp", f"the quokka number {i} sat") for i in range(4)),
             visit(server, "memory", "", "mem_batch", 32),
-            visit(server, "anatomy", "an_tab=FlashAttention", "an_causal", False))
+            visit(server, "anatomy", "an_tab=flash", "an_causal", False))
 
     # in a thread of its own: the session's Playwright browser already runs an event loop in this one
     with ThreadPoolExecutor(1) as pool:

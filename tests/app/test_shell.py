@@ -1,4 +1,4 @@
-"""Every page renders in AppTest without an exception; the shell shows the device and the language."""
+"""Every page renders in AppTest without an exception; the shell shows the device."""
 
 from __future__ import annotations
 

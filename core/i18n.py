@@ -20,10 +20,11 @@ from typing import Callable
 LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
 SOURCE_LANGUAGE = "en"
 LANGUAGES = {"en": "English", "zh": "中文"}
-# what marks a translatable string, for extraction: the marker, the app's translating call, the
-# typed errors of core.errors (first argument) and `require` (second), progress messages (second)
+# what marks a translatable string, for extraction: the marker (progress messages and labels
+# defined in core use it too), the app's translating call, the typed errors of core.errors (first
+# argument) and `require` (second)
 KEYWORDS = ("N_", "t", "InvalidSetting", "InvalidText", "UnknownName", "PlaygroundError", "JobCancelled",
-            "Refused", "Unsafe", "UnknownWord", "require:2", "update:2")
+            "Refused", "Unsafe", "UnknownWord", "require:2")
 
 
 def N_(text: str) -> str:

@@ -22,6 +22,7 @@ from core.alignment.sampling import sample_responses
 from core.errors import InvalidText, require
 from core.lm.train import VAL_FRACTION, training_text
 from core.progress import ProgressCallback, Progress
+from core.i18n import N_
 
 
 @dataclass(frozen=True)
@@ -144,7 +145,7 @@ def make_preferences(model, tokenizer, windows: Windows, rule: Rule, *, prompts:
     for start in range(0, prompts, batch):
         part = prompt_ids[start:start + batch].repeat_interleave(k, dim=0).to(device)  # (n K, P)
         responses.append(sample_responses(model, part, windows.response_tokens, seed=seed + start).cpu())
-        tracker.update(min(prompts, start + batch), "sampled {step} of {steps} prompts x {k}", fields={"k": k})
+        tracker.update(min(prompts, start + batch), N_("sampled {step} of {steps} prompts x {k}"), fields={"k": k})
     responses_flat = torch.cat(responses)  # (N K, R)
     scores = torch.tensor(rule.scores([tokenizer.decode(r) for r in responses_flat.tolist()])).view(prompts, k)
     order = rank(scores, generator)  # (N, K)

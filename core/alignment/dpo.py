@@ -23,6 +23,7 @@ from core.alignment.tuned import SHOWN_SAMPLES, TunedLM, frozen_copy, trainable_
 from core.lm.trained import TrainedLM
 from core.progress import ProgressCallback
 from core.training import fit
+from core.i18n import N_
 
 
 def train_dpo(sft: TunedLM, preferences: Preferences, windows: Windows, config: DPOConfig = DPOConfig(), *,
@@ -60,7 +61,7 @@ def train_dpo(sft: TunedLM, preferences: Preferences, windows: Windows, config: 
 
     schedule = config.schedule if lora is None else lora.schedule(config.warmup_steps)
     tuned.history = fit(model, loss_at, steps=config.steps, schedule=schedule, device=device, progress=progress,
-                        label="DPO, step {step} of {steps}", evaluate=sample, eval_interval=config.eval_interval,
+                        label=N_("DPO, step {step} of {steps}"), evaluate=sample, eval_interval=config.eval_interval,
                         tokens_per_step=2 * config.batch_size * chosen.shape[1])
     last = tuned.history[-1]
     summary = {"final": {name: last[name] for name in ("rule_score", "kl", "entropy", "reward_accuracy")},

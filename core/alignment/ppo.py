@@ -32,6 +32,7 @@ from core.lm.train import VAL_FRACTION, cross_entropy, sample_batch
 from core.lm.trained import TrainedLM
 from core.progress import ProgressCallback
 from core.training import Trainer
+from core.i18n import N_
 
 
 class PolicyWithValue(nn.Module):
@@ -83,7 +84,7 @@ def train_ppo(sft: TunedLM, reward_model: RewardModel, windows: Windows, config:
     reference = frozen_copy(sft.model, device)
     reward_model = frozen_copy(reward_model, device)
     trainer = Trainer(policy.parameters(), config.schedule, steps=config.steps, device=device, progress=progress,
-                      label="PPO")
+                      label=N_("PPO"))
     prompt_generator = torch.Generator().manual_seed(config.seed)
     sampler = device_generator(device, config.seed)
     corpus = windows.ids[:int(len(windows.ids) * (1 - VAL_FRACTION))].to(device)
@@ -100,7 +101,7 @@ def train_ppo(sft: TunedLM, reward_model: RewardModel, windows: Windows, config:
         tuned.history.append(record)
         if index % config.sample_every == 0 or index in (1, config.rollouts):
             tuned.samples.append({"step": index, "texts": texts[:SHOWN_SAMPLES]})
-        trainer.report(index * per_rollout, "PPO rollout {rollout} of {rollouts}", force=True,
+        trainer.report(index * per_rollout, N_("PPO rollout {rollout} of {rollouts}"), force=True,
                        fields={"rollout": index, "rollouts": config.rollouts},
                        reward=record["reward"], kl=record["kl"], rule_score=record["rule_score"])
     policy.eval()

@@ -28,6 +28,7 @@ from core.lm.model import load_saved_state, state_for_saving
 from core.progress import ProgressCallback
 from core.seeding import seeded
 from core.training import fit
+from core.i18n import N_
 
 
 class RewardModel(nn.Module):
@@ -124,7 +125,7 @@ def train_reward(lm_model, preferences: Preferences, config: RewardConfig = Rewa
         return {"pair_accuracy": figures["pair_accuracy"], "agreement": figures["agreement"]}
 
     history = fit(model, loss_at, steps=config.steps, schedule=config.schedule, device=device, progress=progress,
-                  label="reward model, step {step} of {steps}", evaluate=check, eval_interval=max(1, config.steps // 6))
+                  label=N_("reward model, step {step} of {steps}"), evaluate=check, eval_interval=max(1, config.steps // 6))
     model.normalise(preferences.sequences(torch.arange(preferences.trained)).flatten(0, 1))
     model.eval()
     return RewardResult(model, history, held_out_figures(model, preferences))

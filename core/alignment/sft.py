@@ -21,6 +21,7 @@ from core.alignment.tuned import SHOWN_SAMPLES, TunedLM, frozen_copy, trainable_
 from core.lm.trained import TrainedLM
 from core.progress import ProgressCallback
 from core.training import fit
+from core.i18n import N_
 
 
 def train_sft(base: TrainedLM, rule: Rule, config: SFTConfig = SFTConfig(), *, corpus: str,
@@ -54,7 +55,7 @@ def train_sft(base: TrainedLM, rule: Rule, config: SFTConfig = SFTConfig(), *, c
                      response_tokens=config.response_tokens)
     schedule = config.schedule if lora is None else lora.schedule(config.warmup_steps)
     tuned.history = fit(model, loss_at, steps=config.steps, schedule=schedule, device=device, progress=progress,
-                        label="fine-tuning, step {step} of {steps}", evaluate=sample,
+                        label=N_("fine-tuning, step {step} of {steps}"), evaluate=sample,
                         eval_interval=config.eval_interval,
                         tokens_per_step=config.batch_size * (config.prompt_tokens + config.response_tokens))
     summary = {"demonstrations": len(sequences), "demonstration_score": float(demo_scores.mean()),

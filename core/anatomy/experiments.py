@@ -164,7 +164,7 @@ def train_variant(changes: dict, *, corpus: str | None = None, text: str | None 
         return {"val_loss": float(_per_position_loss(model, val, config).mean())}
 
     history = fit(model, loss_at, steps=steps, schedule=config.schedule, device=device, progress=progress,
-                  label="{variant}: step {step} of {steps}", label_fields={"variant": label}, evaluate=validation,
+                  label=N_("{variant}: step {step} of {steps}"), label_fields={"variant": label}, evaluate=validation,
                   eval_interval=config.eval_interval)
     result.diverged = bool(history and history[-1].get("diverged"))
     result.history = [{k: v for k, v in r.items() if k in ("step", "train_loss", "val_loss")}

@@ -17,6 +17,7 @@ from core.embeddings.text import EncodedCorpus, sentences_of
 from core.embeddings.vectors import WordVectors
 from core.errors import require
 from core.progress import Progress, ProgressCallback
+from core.i18n import N_
 
 CHUNK = 2_000_000
 
@@ -41,7 +42,7 @@ def cooccurrence(corpus: EncodedCorpus, window: int, *, harmonic: bool = True, v
         r, c, w = np.concatenate(rows), np.concatenate(cols), np.concatenate(weights)
         part = sp.coo_matrix((w, (r, c)), shape=(vocab, vocab)).tocsr()
         matrix = matrix + part + part.T
-        tracker.update(min(len(corpus.ids), lo + CHUNK), "counting co-occurrences")
+        tracker.update(min(len(corpus.ids), lo + CHUNK), N_("counting co-occurrences"))
     return matrix
 
 

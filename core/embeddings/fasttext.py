@@ -20,6 +20,7 @@ from core.embeddings.text import EncodedCorpus, encode, sentence_chunks
 from core.embeddings.vectors import UnknownWord, WordVectors
 from core.errors import require
 from core.progress import Progress, ProgressCallback
+from core.i18n import N_
 
 MIN_N, MAX_N = 3, 6
 
@@ -166,7 +167,7 @@ def train_fasttext(sentences=None, *, dim: int = 100, window: int = 5, negative:
                    seed * 100_003 + epoch * 1000 + index, losses, predictions)
             total_loss += losses.sum()
             total_predictions += int(predictions.sum())
-            tracker.update(epoch * len(corpus.ids) + int(starts[-1]), "epoch {epoch} of {epochs}",
+            tracker.update(epoch * len(corpus.ids) + int(starts[-1]), N_("epoch {epoch} of {epochs}"),
                            fields={"epoch": epoch + 1, "epochs": epochs}, loss=total_loss / max(1, total_predictions))
         history.append({"epoch": epoch + 1, "loss": total_loss / max(1, total_predictions),
                         "seconds": time.perf_counter() - start})

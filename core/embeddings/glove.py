@@ -20,6 +20,7 @@ from core.embeddings.text import EncodedCorpus, encode
 from core.embeddings.vectors import WordVectors
 from core.errors import require
 from core.progress import Progress, ProgressCallback
+from core.i18n import N_
 
 
 @njit(parallel=True, cache=True, fastmath=True)
@@ -73,7 +74,7 @@ def train_glove(sentences=None, *, dim: int = 100, window: int = 10, min_count: 
         loss = _epoch(rows, cols, values, rng.permutation(len(values)), w, wc, b, bc, gw, gwc, gb, gbc,
                       x_max, alpha, learning_rate, 8)
         history.append({"epoch": epoch + 1, "loss": loss / len(values), "seconds": time.perf_counter() - start})
-        tracker.update(epoch + 1, "epoch {epoch} of {epochs}", force=True,
+        tracker.update(epoch + 1, N_("epoch {epoch} of {epochs}"), force=True,
                        fields={"epoch": epoch + 1, "epochs": epochs}, loss=loss / len(values))
     return WordVectors(corpus.vocab.words[:limit], (w + wc).astype(np.float32), counts=corpus.vocab.counts[:limit],
                        context_vectors=wc.astype(np.float32), history=history,

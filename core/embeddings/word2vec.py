@@ -22,6 +22,7 @@ from core.embeddings.text import EncodedCorpus, encode, sentence_chunks
 from core.embeddings.vectors import WordVectors
 from core.errors import require
 from core.progress import Progress, ProgressCallback
+from core.i18n import N_
 
 
 
@@ -88,7 +89,7 @@ def train_word2vec(sentences, *, arch: str = "skipgram", objective: str = "negat
             while len(snapshots) < len(marks) and position >= marks[len(snapshots)]:
                 snapshots.append(current().copy())
             speed = (sum(h["effective_words"] for h in history) + effective) / seconds
-            tracker.update(position, "epoch {epoch} of {epochs} · {speed:,.0f} words/s", loss=loss,
+            tracker.update(position, N_("epoch {epoch} of {epochs} · {speed:,.0f} words/s"), loss=loss,
                            fields={"epoch": epoch + 1, "epochs": epochs, "speed": speed})
 
         def lr_at(fraction: float) -> float:

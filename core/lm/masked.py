@@ -32,6 +32,7 @@ from core.lm.train import sample_batch, split_ids, training_text
 from core.progress import ProgressCallback
 from core.seeding import seeded
 from core.training import fit
+from core.i18n import N_
 
 MASK = "\u2588"  # the [MASK] token's character (█): one character, like every other token
 BLANK = "_"  # what a user types for a missing character
@@ -152,7 +153,7 @@ def train_masked_lm(config: LMConfig, *, corpus: str | None = None, text: str | 
         return {"val_loss": float(torch.stack([loss_on(val, draws) for _ in range(config.eval_batches)]).mean())}
 
     result.history = fit(model, lambda step: loss_on(train, generator), steps=steps, schedule=config.schedule,
-                         device=device, progress=progress, label="step {step} of {steps}", evaluate=validation,
+                         device=device, progress=progress, label=N_("step {step} of {steps}"), evaluate=validation,
                          eval_interval=config.eval_interval)
     return result
 

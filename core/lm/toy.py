@@ -19,6 +19,7 @@ from core.lm.config import LMConfig
 from core.lm.model import build_model
 from core.lm.trained import TrainedLM
 from core.training import fit
+from core.i18n import N_
 
 TASKS = ("copy", "reverse", "sort", "induction")
 SYMBOLS = "0123456789"
@@ -76,7 +77,7 @@ def train_toy(task: str, *, length: int = 8, steps: int = 400, config: LMConfig 
         return answer_loss(model, ids.to(device), answer)
 
     history = fit(model, loss_at, steps=steps, schedule=config.schedule, device=device, progress=progress,
-                  label="{task}: step {step} of {steps}", label_fields={"task": task})
+                  label=N_("{task}: step {step} of {steps}"), label_fields={"task": task})
     ids, answer = make_batch(task, length, 256, torch.Generator().manual_seed(12345))
     with torch.no_grad():
         predicted = model(input_ids=ids[:, :-1].to(device)).logits[:, answer - 1:].argmax(-1).cpu()

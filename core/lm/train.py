@@ -22,6 +22,7 @@ from core.lm.config import LMConfig
 from core.lm.model import build_model
 from core.lm.trained import TrainedLM
 from core.training import fit
+from core.i18n import N_
 
 VAL_FRACTION = 0.1
 SAMPLE_TOKENS = 160
@@ -114,7 +115,7 @@ def train_lm(config: LMConfig, *, corpus: str | None = None, text: str | None = 
         return record
 
     result.history = fit(model, loss_at, steps=steps, schedule=config.schedule, device=device, progress=progress,
-                         label="step {step} of {steps}", evaluate=checkpoint, eval_interval=config.eval_interval,
+                         label=N_("step {step} of {steps}"), evaluate=checkpoint, eval_interval=config.eval_interval,
                          checkpoints=_checkpoint_steps(config, steps),
                          tokens_per_step=config.batch_size * config.block_size)
     return result

@@ -14,6 +14,7 @@ from core.errors import InvalidSetting
 from core.jobs import JobContext, JobKind, JobSpec, Work, register
 from core.progress import Progress, ProgressCallback
 from core.tokenizers.base import Tokenizer
+from core.i18n import N_
 
 ALGORITHMS = ("bpe", "byte_bpe", "wordpiece", "unigram")
 DEFAULT_MAX_CHARS = 2_000_000  # Tiny Shakespeare whole; 2 MB of the books
@@ -68,7 +69,7 @@ def _sweep(spec: JobSpec, context: JobContext) -> dict[str, Any]:
                 continue
             rows.append({"algorithm": algorithm, "vocab_size": size, "actual_size": tokenizer.vocab_size,
                          "chars_per_token": len(held_out) / max(1, len(tokenizer.encode(held_out)))})
-            tracker.update(len(rows), "{algorithm} at {size}", fields={"algorithm": algorithm, "size": size})
+            tracker.update(len(rows), N_("{algorithm} at {size}"), fields={"algorithm": algorithm, "size": size})
     return {"rows": rows}
 
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from core.progress import Progress, ProgressCallback
+from core.i18n import N_
 
 Pair = tuple[int, int]
 
@@ -93,5 +94,5 @@ def learn_merges(words: list[list[int]], counts: list[int], id_to_token: list[st
         for pair in grown:
             if pair_counts[pair] > 0:
                 heapq.heappush(heap, (-pair_counts[pair], *pair))
-        tracker.update(len(steps), f"merge {len(steps)}: {new_token!r}", count=count)
+        tracker.update(len(steps), N_("merge {step}: {token!r}"), fields={"token": new_token}, count=count)
     return steps

@@ -27,6 +27,7 @@ from core.progress import Progress, ProgressCallback
 from core.tokenizers.base import Tokenizer, check_vocab_size, nonempty_texts
 from core.tokenizers.lattice import Lattices
 from core.tokenizers.pretokenize import METASPACE, metaspace_split, words_of
+from core.i18n import N_
 
 UNK_PENALTY = 10.0  # sentencepiece scores an unknown character min_score - 10
 MIN_EXPECTED = 0.5  # sentencepiece's kExpectedFrequencyThreshold
@@ -58,7 +59,7 @@ class Unigram(Tokenizer):
         n_chars = len({ch for word in words for ch in word})  # pieces[:n_chars] are characters: always kept
         check_vocab_size(vocab_size, len(specials) + n_chars, "the special tokens plus the alphabet")
         tracker = Progress(progress, 100)
-        tracker.update(1, "counting substrings (the seed vocabulary)", force=True)
+        tracker.update(1, N_("counting substrings (the seed vocabulary)"), force=True)
         word_counts = np.array(list(words.values()), dtype=np.float64)
         pieces, counts, n_chars, lattices = _seed_lattices(list(words), word_counts, seed_size, cls.max_piece_length)
         logp = np.log(counts) - np.log(counts.sum())
@@ -75,8 +76,8 @@ class Unigram(Tokenizer):
                     finder.restrict(keep)
                 logp = digamma(np.maximum(expected, 1e-10)) - digamma(expected.sum())
                 step += 1
-                tracker.update(min(95, 5 + 6 * step), f"EM step {step}: {len(pieces):,} pieces",
-                               force=True, loglik_per_word=loglik / word_counts.sum())
+                tracker.update(min(95, 5 + 6 * step), N_("EM step {em_step}: {pieces:,} pieces"), force=True,
+                               fields={"em_step": step, "pieces": len(pieces)}, loglik_per_word=loglik / word_counts.sum())
             if len(pieces) - n_chars + len(specials) <= desired:
                 break
             finder = finder or _Alternatives(pieces, n_chars)
@@ -87,7 +88,7 @@ class Unigram(Tokenizer):
             logp = logp[keep]
         order = n_chars + np.argsort(-logp[n_chars:], kind="stable")[: max(0, vocab_size - len(specials) - n_chars)]
         chosen = list(range(n_chars)) + sorted(order.tolist(), key=lambda i: -logp[i])
-        tracker.update(100, f"done: {len(specials) + len(chosen):,} pieces", force=True)
+        tracker.update(100, N_("done: {pieces:,} pieces"), fields={"pieces": len(specials) + len(chosen)}, force=True)
         return cls(specials + [pieces[i] for i in chosen], [0.0] * len(specials) + [float(logp[i]) for i in chosen],
                    special_tokens=specials, normalization=normalization)
 

@@ -20,6 +20,7 @@ from core.progress import Progress, ProgressCallback
 from core.tokenizers.base import Tokenizer, check_vocab_size, nonempty_texts
 from core.tokenizers.merging import MergeStep, Pair, merge_word
 from core.tokenizers.pretokenize import words_of
+from core.i18n import N_
 
 PREFIX = "##"
 MAX_WORD_CHARS = 100
@@ -126,7 +127,7 @@ class WordPiece(Tokenizer):
                 id_to_token.append(token)
             merger.merge((a, b), new)
             trace.append(MergeStep(id_to_token[a], id_to_token[b], token, count, score))
-            tracker.update(len(trace), f"merge {len(trace)}: {token!r}", score=score)
+            tracker.update(len(trace), N_("merge {step}: {token!r}"), fields={"token": token}, score=score)
         return cls(id_to_token, special_tokens=specials, normalization=normalization, trace=trace)
 
     def _encode_word(self, word: str) -> list[tuple[int, str, int, int]]:

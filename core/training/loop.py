@@ -25,6 +25,7 @@ import torch
 
 from core.errors import require
 from core.progress import Progress, ProgressCallback
+from core.i18n import N_
 
 SYNC_EVERY_CUDA = 10  # steps between reads of the loss on a GPU (progress, cancel, divergence)
 LossResult = torch.Tensor | tuple[torch.Tensor, dict[str, torch.Tensor | float]]
@@ -189,7 +190,7 @@ def fit(model: torch.nn.Module, loss_at: Callable[[int], LossResult], *, steps: 
                     model.train()
                 last = history[-1]
                 shown = {"loss": last["train_loss"], **{k: v for k, v in last.items() if k.startswith("val_")}}
-                trainer.report(step, label or "training", force=evaluating, fields=label_fields, **shown)
+                trainer.report(step, label or N_("training"), force=evaluating, fields=label_fields, **shown)
     except Diverged:
         history[-1]["diverged"] = True
     model.eval()

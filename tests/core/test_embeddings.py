@@ -178,3 +178,15 @@ def test_cooccurrence_among_chosen_words_and_tfidf():
     matrix = tfidf_documents([("one", ["a", "a", "b"]), ("two", ["b", "c"])], {"a": 0, "b": 1, "c": 2}).toarray()
     assert matrix[0, 1] == 0 and matrix[1, 1] == 0  # a word in every document carries no weight
     np.testing.assert_allclose(np.linalg.norm(matrix, axis=1), 1.0)
+
+
+def test_a_sentence_longer_than_any_buffer_trains_without_crashing():
+    """A 60,000-word sentence used to overrun the kernels' fixed 10,000-slot buffer (a segfault)."""
+    from core.embeddings.text import MAX_SENTENCE, encode
+
+    sentence = [["alpha", "beta", "gamma", "delta"][i % 4] for i in range(60_000)]
+    corpus = encode([sentence], 1)
+    assert max(b - a for a, b in zip(corpus.sentence_starts, corpus.sentence_starts[1:])) <= MAX_SENTENCE
+    for arch in ("skipgram", "cbow"):
+        vectors = train_word2vec([sentence], arch=arch, dim=8, min_count=1, epochs=1)
+        assert vectors.vectors.shape == (4, 8)

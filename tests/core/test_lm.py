@@ -248,3 +248,26 @@ def test_masked_model_learns_more_than_letter_frequencies():
     guesses = [ch for ch, _ in masked.fill("the k_ng is dead")[0]]
     assert guesses[0] == "i", guesses  # "king": the letter that fits, not the most frequent one
     assert masked.fill("a_d so")[0][0][0] == "n"
+
+
+def test_long_texts_are_scored_in_batched_windows_exactly_as_one_window_at_a_time(shakespeare_lm):
+    """The windows go through the model side by side; each token's surprisal must be what scoring
+    its own window alone gives (a causal model never sees the padding of the last window)."""
+    import torch.nn.functional as F
+
+    text = "ROMEO:\nBut soft, what light through yonder window breaks? It is the east. " * 3
+    ids = shakespeare_lm.encode(text)
+    block, stride = shakespeare_lm.config.block_size, shakespeare_lm.config.block_size // 2
+    expected, start = np.full(len(ids), np.nan), 0
+    while True:
+        window = ids[start:start + block]
+        with torch.no_grad():
+            logits = shakespeare_lm.model(window.view(1, -1)).logits[0]
+        first = 1 if start == 0 else block - stride
+        expected[start + first:start + len(window)] = F.cross_entropy(logits[:-1], window[1:], reduction="none")[
+            first - 1:].numpy()
+        if start + block >= len(ids):
+            break
+        start += stride
+    _, losses = shakespeare_lm.token_losses(text)
+    np.testing.assert_allclose(losses, expected, atol=1e-5)

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from core.errors import InvalidSetting, UnknownName, require
+from core.i18n import N_
 
 
 def avoid_letter(text: str, letter: str) -> float:
@@ -75,14 +76,14 @@ class RuleKind:
 
     function: Callable[..., float]
     parameters: dict[str, tuple[Any, Callable[[Any], Any]]]  # name -> (default, check returning the clean value)
-    description: str  # e.g. "avoid the letter {letter!r}"
+    description: str  # an English template (N_-marked), e.g. "avoid the letter {letter!r}"
 
 
 RULES: dict[str, RuleKind] = {
-    "avoid_letter": RuleKind(avoid_letter, {"letter": ("e", _letter)}, "avoid the letter {letter!r} (a lipogram)"),
-    "include_word": RuleKind(include_word, {"word": ("love", _word)}, "include the word {word!r}"),
-    "line_length": RuleKind(line_length, {"prefer": ("shorter", _prefer)}, "prefer {prefer} lines"),
-    "end_with": RuleKind(end_with, {"char": ("?", _char)}, "end lines with {char!r}"),
+    "avoid_letter": RuleKind(avoid_letter, {"letter": ("e", _letter)}, N_("avoid the letter {letter!r} (a lipogram)")),
+    "include_word": RuleKind(include_word, {"word": ("love", _word)}, N_("include the word {word!r}")),
+    "line_length": RuleKind(line_length, {"prefer": ("shorter", _prefer)}, N_("prefer {prefer} lines")),
+    "end_with": RuleKind(end_with, {"char": ("?", _char)}, N_("end lines with {char!r}")),
 }
 DEFAULT_RULE = "avoid_letter"
 

@@ -27,9 +27,12 @@ class PlaygroundError(Exception):
         return self.render(lambda text: text)
 
     def render(self, gettext: Callable[[str], str]) -> str:
-        """The sentence in the language `gettext` translates into (English with the identity)."""
+        """The sentence in the language `gettext` translates into (English with the identity). A
+        field that is itself a marked phrase ("the 256 bytes plus the special tokens") is
+        translated too; other values (numbers, names, what a user typed) are left as they are."""
         template = gettext(self.template) if self.template else self.template
-        return template.format(**self.fields) if self.fields else template
+        fields = {name: gettext(value) if isinstance(value, str) else value for name, value in self.fields.items()}
+        return template.format(**fields) if fields else template
 
 
 class InvalidSetting(PlaygroundError, ValueError):

@@ -7,6 +7,9 @@ the message templates of `core.errors` and of progress reports. Babel extracts t
 `locale/<language>/LC_MESSAGES/messages.po`, read here with Babel at run time, so no compiled
 catalogue is kept in the repository. The page translates at the moment it draws, in the language
 of the session that draws (`app.i18n`), and fills the named fields after translating.
+
+After changing strings: `python -m core.i18n update` (extract, add the new strings to the Chinese
+catalogue untranslated, drop the ones gone), then translate what `tests/core/test_i18n.py` lists.
 """
 
 from __future__ import annotations
@@ -65,6 +68,22 @@ def extract(output: Path = LOCALE_DIR / "messages.pot") -> Path:
     return output
 
 
+def update(language: str = "zh") -> Path:
+    """Extract, then bring `language`'s catalogue in line: new strings added untranslated (the
+    catalogue test lists them), strings no longer in the code dropped. Fills nothing in."""
+    template = extract()
+    root = LOCALE_DIR.parent
+    subprocess.run([sys.executable, "-m", "babel.messages.frontend", "update", "-i", str(template), "-d",
+                    str(LOCALE_DIR), "-l", language, "--no-wrap", "--no-fuzzy-matching", "--ignore-obsolete",
+                    "--omit-header"], cwd=root, check=True, capture_output=True)
+    return LOCALE_DIR / language / "LC_MESSAGES" / "messages.po"
+
+
 if __name__ == "__main__":
-    if sys.argv[1:2] == ["extract"]:
+    command = sys.argv[1:2]
+    if command == ["extract"]:
         print(extract())
+    elif command == ["update"]:
+        print(update())
+    else:
+        print("python -m core.i18n extract | update")

@@ -28,7 +28,8 @@ class ProgressEvent:
     def render(self, gettext: Callable[[str], str] = str) -> str:
         """The message in the language `gettext` translates into (English by default)."""
         try:
-            return gettext(self.message).format(**self.fields)
+            fields = {name: gettext(value) if isinstance(value, str) else value for name, value in self.fields.items()}
+            return gettext(self.message).format(**fields)
         except (KeyError, IndexError, ValueError):  # a message with literal braces
             return self.message
 

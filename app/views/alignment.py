@@ -19,6 +19,7 @@ from app.figures import alignment as figures
 from app.i18n import language, t
 from app.memo import alignment as memo
 from app.models import manager, trained_specs
+from core.i18n import N_
 from core.views import alignment as view
 from core.views.decoding import lm_names, lm_options
 
@@ -44,9 +45,14 @@ def _controls(*drawn: tuple) -> None:
         draw(param, where=column)
 
 
+PARAMETER_WORDS = {"shorter": N_("shorter"), "longer": N_("longer")}  # a rule's parameters that are words of ours
+
+
 def _rule(chain: view.Chain) -> str:
     """The rule in words, as Markdown that shows its parameter (which a user typed) literally."""
-    return literal(t(chain.rule.kind.description, **dict(chain.rule.params)))
+    params = {name: t(PARAMETER_WORDS.get(value, value)) if isinstance(value, str) else value
+              for name, value in chain.rule.params.items()}
+    return literal(t(chain.rule.kind.description, **params))
 
 
 def _step(chain: view.Chain, step: str, label: str):
@@ -358,8 +364,8 @@ def lora_tab() -> None:
     with user_errors():
         controls.many(view.TARGETS, options=view.lora_options(view.base_of(st.session_state, LMS, language())))
         st.markdown(t("LoRA freezes every weight W and learns a low-rank update: W x + (α/r)·B A x, with A (r × in) "
-                      "and B (out × r) starting at zero. After training, B A is merged into W: a plain model again, "
-                      "with no extra cost at inference."))
+                      "starting random and B (out × r) at zero, so the update starts at zero. After training, B A is "
+                      "merged into W: a plain model again, with no extra cost at inference."))
         built = _built("lora", t("Train with LoRA"))
         if built is None:
             return

@@ -54,7 +54,8 @@ class Anatomy:
         for name, allowed in (("position", POSITIONS), ("norm", NORMS), ("norm_place", NORM_PLACES),
                               ("activation", ACTIVATIONS), ("init", INITS)):
             value = getattr(self, name)
-            require(value in allowed, f"{name} must be one of {', '.join(allowed)}, not {value!r}.")
+            require(value in allowed, "{name} must be one of {choices}, not {value!r}.", name=name,
+                    choices=", ".join(allowed), value=value)
         return self
 
     def as_dict(self) -> dict[str, str]:
@@ -186,7 +187,8 @@ class TinyDecoder(nn.Module):
     def forward(self, input_ids: torch.Tensor) -> torch.Tensor:
         b, t = input_ids.shape
         limit = self.max_length()
-        require(limit is None or t <= limit, f"A learned position table has {limit} rows; this input has {t} tokens.")
+        require(limit is None or t <= limit, "A learned position table has {limit} rows; this input has {t} tokens.",
+                limit=limit, t=t)
         positions = torch.arange(t, device=input_ids.device)
         x = self.embed_tokens(input_ids)
         rope = bias = None

@@ -25,7 +25,8 @@ CHUNK = 2_000_000
 def cooccurrence(corpus: EncodedCorpus, window: int, *, harmonic: bool = True, vocab_limit: int | None = None,
                  progress: ProgressCallback | None = None) -> sp.csr_matrix:
     """(V, V) symmetric counts of word pairs within `window`; weight 1/distance if `harmonic`."""
-    require(isinstance(window, int) and window > 0, f"window must be a positive whole number, not {window!r}.")
+    require(isinstance(window, int) and window > 0, "window must be a positive whole number, not {window!r}.",
+            window=window)
     vocab = vocab_limit or len(corpus.vocab.words)
     sentence_of = np.repeat(np.arange(len(corpus.sentence_starts) - 1), np.diff(corpus.sentence_starts))
     matrix = sp.csr_matrix((vocab, vocab), dtype=np.float64)
@@ -65,7 +66,7 @@ def train_svd(sentences=None, *, dim: int = 100, window: int = 5, min_count: int
 
     corpus = corpus or encode(sentences, min_count)
     limit = min(vocab_limit, len(corpus.vocab.words))
-    require(dim < limit, f"dim ({dim}) must be smaller than the vocabulary ({limit} words).")
+    require(dim < limit, "dim ({dim}) must be smaller than the vocabulary ({limit} words).", dim=dim, limit=limit)
     matrix = ppmi(cooccurrence(corpus, window, harmonic=False, vocab_limit=limit, progress=progress))
     u, s, _ = randomized_svd(matrix, n_components=dim, random_state=seed)
     vectors = (u * np.sqrt(s)).astype(np.float32)

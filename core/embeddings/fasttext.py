@@ -143,7 +143,8 @@ def train_fasttext(sentences=None, *, dim: int = 100, window: int = 5, negative:
                    buckets: int = 200_000, corpus: EncodedCorpus | None = None, seed: int = 0,
                    progress: ProgressCallback | None = None) -> FastTextVectors:
     for name, value in (("dim", dim), ("window", window), ("epochs", epochs), ("buckets", buckets)):
-        require(isinstance(value, int) and value > 0, f"{name} must be a positive whole number, not {value!r}.")
+        require(isinstance(value, int) and value > 0, "{name} must be a positive whole number, not {value!r}.",
+                name=name, value=value)
     corpus = corpus or encode(sentences, min_count)
     words, counts = corpus.vocab.words, corpus.vocab.counts
     rows = [ngram_rows(w, buckets) for w in words]

@@ -58,7 +58,8 @@ def train_glove(sentences=None, *, dim: int = 100, window: int = 10, min_count: 
                 corpus: EncodedCorpus | None = None, seed: int = 0,
                 progress: ProgressCallback | None = None) -> WordVectors:
     for name, value in (("dim", dim), ("window", window), ("epochs", epochs)):
-        require(isinstance(value, int) and value > 0, f"{name} must be a positive whole number, not {value!r}.")
+        require(isinstance(value, int) and value > 0, "{name} must be a positive whole number, not {value!r}.",
+                name=name, value=value)
     corpus = corpus or encode(sentences, min_count)
     limit = min(vocab_limit, len(corpus.vocab.words))
     matrix = cooccurrence(corpus, window, harmonic=True, vocab_limit=limit).tocoo()

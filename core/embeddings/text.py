@@ -80,14 +80,15 @@ class EncodedCorpus:
 def build_vocab(sentences: Iterable[list[str]], min_count: int) -> tuple[Vocabulary, list[list[str]]]:
     """Counts, the words seen at least `min_count` times sorted by frequency (ties: first seen)."""
     if not isinstance(min_count, int) or min_count < 1:
-        raise InvalidSetting(f"min_count must be a whole number of 1 or more, not {min_count!r}.")
+        raise InvalidSetting("min_count must be a whole number of 1 or more, not {min_count!r}.", min_count=min_count)
     kept = list(sentences)
     counts = Counter(w for sentence in kept for w in sentence)
     if not counts:
         raise InvalidText("The corpus has no words (letters a-z) to learn from.")
     order = sorted((w for w, c in counts.items() if c >= min_count), key=lambda w: -counts[w])
     if len(order) < 2:
-        raise InvalidText(f"Fewer than two words occur {min_count} or more times: lower min_count or use more text.")
+        raise InvalidText("Fewer than two words occur {min_count} or more times: lower min_count or use more text.",
+                          min_count=min_count)
     return Vocabulary(order, np.array([counts[w] for w in order], dtype=np.int64)), kept
 
 

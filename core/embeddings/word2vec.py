@@ -27,14 +27,15 @@ from core.i18n import N_
 
 
 def _check(arch: str, objective: str, dim: int, window: int, negative: int, epochs: int, alpha: float) -> None:
-    require(arch in ("skipgram", "cbow"), f"arch must be 'skipgram' or 'cbow', not {arch!r}.")
-    require(objective in ("negative", "hierarchical"), f"objective must be 'negative' or 'hierarchical', not {objective!r}.")
+    require(arch in ("skipgram", "cbow"), "arch must be 'skipgram' or 'cbow', not {arch!r}.", arch=arch)
+    require(objective in ("negative", "hierarchical"),
+            "objective must be 'negative' or 'hierarchical', not {objective!r}.", objective=objective)
     for name, value in (("dim", dim), ("window", window), ("epochs", epochs)):
         require(isinstance(value, int) and not isinstance(value, bool) and value > 0,
-                f"{name} must be a positive whole number, not {value!r}.")
+                "{name} must be a positive whole number, not {value!r}.", name=name, value=value)
     require(objective != "negative" or (isinstance(negative, int) and negative > 0),
-            f"negative must be a positive whole number with negative sampling, not {negative!r}.")
-    require(alpha > 0, f"alpha (the learning rate) must be positive, not {alpha!r}.")
+            "negative must be a positive whole number with negative sampling, not {negative!r}.", negative=negative)
+    require(alpha > 0, "alpha (the learning rate) must be positive, not {alpha!r}.", alpha=alpha)
 
 
 class _Weights:

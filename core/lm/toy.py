@@ -28,7 +28,7 @@ SEPARATOR = "|"
 
 def make_batch(task: str, length: int, batch: int, generator: torch.Generator) -> tuple[torch.Tensor, int]:
     """Token ids (batch, total) of task examples and the index where the answer starts."""
-    require(task in TASKS, f"task must be one of {', '.join(TASKS)}, not {task!r}.")
+    require(task in TASKS, "task must be one of {choices}, not {task!r}.", choices=", ".join(TASKS), task=task)
     x = torch.randint(len(SYMBOLS), (batch, length), generator=generator)
     if task == "induction":
         return torch.cat([x, x], dim=1), length

@@ -45,7 +45,8 @@ class Tokenizer:
     def __init__(self, id_to_token: list[str], *, special_tokens: Iterable[str] = (),
                  normalization: str | None = None, trace: Iterable[Any] = ()):
         if normalization not in (None, "nfkc"):
-            raise InvalidSetting(f"normalization must be None or 'nfkc', not {normalization!r}.")
+            raise InvalidSetting("normalization must be None or 'nfkc', not {normalization!r}.",
+                                 normalization=normalization)
         self.id_to_token = list(id_to_token)
         self.vocab = {token: index for index, token in enumerate(self.id_to_token)}
         self.special_tokens = list(special_tokens)
@@ -137,7 +138,8 @@ class Tokenizer:
         tokens = []
         for index in ids:
             if not 0 <= index < len(self.id_to_token):
-                raise InvalidSetting(f"Token id {index} is outside this vocabulary (0..{len(self.id_to_token) - 1}).")
+                raise InvalidSetting("Token id {index} is outside this vocabulary (0..{last}).", index=index,
+                                     last=len(self.id_to_token) - 1)
             tokens.append(self.id_to_token[index])
         return tokens
 
@@ -203,10 +205,10 @@ class Tokenizer:
 def check_vocab_size(vocab_size: Any, minimum: int, what: str) -> int:
     """A clear message for a vocabulary size that is not a whole number or cannot hold the alphabet."""
     if isinstance(vocab_size, bool) or not isinstance(vocab_size, int):
-        raise InvalidSetting(f"vocab_size must be a whole number, not {vocab_size!r}.")
+        raise InvalidSetting("vocab_size must be a whole number, not {vocab_size!r}.", vocab_size=vocab_size)
     if vocab_size < minimum:
-        raise InvalidSetting(
-            f"vocab_size {vocab_size} is smaller than {what} ({minimum}); choose at least {minimum}.")
+        raise InvalidSetting("vocab_size {vocab_size} is smaller than {what} ({minimum}); choose at least {minimum}.",
+                             vocab_size=vocab_size, what=what, minimum=minimum)
     return vocab_size
 
 

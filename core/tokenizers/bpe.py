@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any, Iterable
 
+from core.i18n import N_
 from core.progress import ProgressCallback
 from core.tokenizers.base import Tokenizer, check_vocab_size, nonempty_texts
 from core.tokenizers.merging import MergeStep, learn_merges
@@ -85,7 +86,7 @@ class BPE(MergeTokenizer):
         alphabet = sorted({ch for word in counts for ch in word})
         finals = sorted({word[-1] + cls.suffix for word in counts})
         id_to_token = specials + alphabet + finals
-        check_vocab_size(vocab_size, len(id_to_token), "the special tokens plus the alphabet")
+        check_vocab_size(vocab_size, len(id_to_token), N_("the special tokens plus the alphabet"))
         index = {token: i for i, token in enumerate(id_to_token)}
         words = [[index[ch] for ch in word[:-1]] + [index[word[-1] + cls.suffix]] for word in counts]
         trace = learn_merges(words, list(counts.values()), id_to_token, vocab_size,

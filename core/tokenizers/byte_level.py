@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any, Iterable
 
+from core.i18n import N_
 from core.progress import ProgressCallback
 from core.tokenizers.base import check_vocab_size, nonempty_texts
 from core.tokenizers.bpe import MergeTokenizer
@@ -36,7 +37,7 @@ class ByteLevelBPE(MergeTokenizer):
         raw = Counter(w for text in nonempty_texts(texts, normalize) for w in words_of(cls.splitter, text))
         counts = Counter({to_byte_chars(word): count for word, count in raw.items()})
         id_to_token = specials + sorted(bytes_to_unicode().values())
-        check_vocab_size(vocab_size, len(id_to_token), "the 256 bytes plus the special tokens")
+        check_vocab_size(vocab_size, len(id_to_token), N_("the 256 bytes plus the special tokens"))
         index = {token: i for i, token in enumerate(id_to_token)}
         words = [[index[ch] for ch in word] for word in counts]
         trace = learn_merges(words, list(counts.values()), id_to_token, vocab_size,

@@ -39,7 +39,8 @@ def training_lines(corpus: str, settings: dict[str, Any]) -> list[str]:
 def train_tokenizer(lines: list[str], algorithm: str, vocab_size: int, progress: ProgressCallback | None = None,
                     normalization: str | None = None) -> Tokenizer:
     if algorithm not in ALGORITHMS:
-        raise InvalidSetting(f"algorithm must be one of {', '.join(ALGORITHMS)}, not {algorithm!r}.")
+        raise InvalidSetting("algorithm must be one of {choices}, not {algorithm!r}.",
+                             choices=", ".join(ALGORITHMS), algorithm=algorithm)
     return Tokenizer.registry[algorithm].train(lines, vocab_size, progress, normalization=normalization)
 
 

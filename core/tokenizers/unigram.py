@@ -57,7 +57,7 @@ class Unigram(Tokenizer):
         normalize = cls([], [], normalization=normalization).normalize
         words = Counter(w for text in nonempty_texts(texts, normalize) for w in words_of(cls.splitter, text))
         n_chars = len({ch for word in words for ch in word})  # pieces[:n_chars] are characters: always kept
-        check_vocab_size(vocab_size, len(specials) + n_chars, "the special tokens plus the alphabet")
+        check_vocab_size(vocab_size, len(specials) + n_chars, N_("the special tokens plus the alphabet"))
         tracker = Progress(progress, 100)
         tracker.update(1, N_("counting substrings (the seed vocabulary)"), force=True)
         word_counts = np.array(list(words.values()), dtype=np.float64)

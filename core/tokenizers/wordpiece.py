@@ -110,7 +110,7 @@ class WordPiece(Tokenizer):
                          if len(w) <= MAX_WORD_CHARS)
         symbols = {word: [word[0]] + [PREFIX + ch for ch in word[1:]] for word in counts}
         id_to_token = specials + sorted({s for pieces in symbols.values() for s in pieces})
-        check_vocab_size(vocab_size, len(id_to_token), "the special tokens plus the alphabet")
+        check_vocab_size(vocab_size, len(id_to_token), N_("the special tokens plus the alphabet"))
         index = {token: i for i, token in enumerate(id_to_token)}
         words = [[index[s] for s in symbols[word]] for word in counts]
         merger = _ScoredMerger(words, list(counts.values()))

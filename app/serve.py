@@ -38,8 +38,8 @@ def pin_addresses() -> None:
     from streamlit import net_util
 
     host = public_host()
-    net_util._external_ip = host or NOBODY  # noqa: SLF001: Streamlit offers no setting to skip the lookup
-    net_util._internal_ip = "127.0.0.1"  # noqa: SLF001: otherwise a UDP socket "connects" to 8.8.8.8
+    net_util._external_ip = host or NOBODY  # noqa: SLF001 (Streamlit offers no setting to skip the lookup)
+    net_util._internal_ip = "127.0.0.1"  # noqa: SLF001 (otherwise a UDP socket "connects" to 8.8.8.8)
     if host:
         os.environ.setdefault("STREAMLIT_BROWSER_SERVER_ADDRESS", host)
 

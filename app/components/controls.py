@@ -18,6 +18,7 @@ import streamlit as st
 
 from app.components.messages import note
 from app.i18n import language, t
+from core.i18n import translator
 from core.views.params import Choice, Flag, Many, Number, Param, Text
 
 
@@ -37,8 +38,11 @@ def _common(param: Param, disabled: bool) -> dict[str, Any]:
 
 
 def _namer(param: Choice | Many, names: dict | None) -> Callable[[Any], str]:
-    shown = {**param.names, **(names or {})}
-    return lambda value: t(shown[value]) if value in shown else str(value)
+    """How options are shown, in the language of this run, fixed now: Streamlit also calls it
+    outside the script run (to match a value to its label), where the session cannot be read."""
+    gettext = translator(language())
+    shown = {value: gettext(name) for value, name in {**param.names, **(names or {})}.items()}
+    return lambda value: shown.get(value, str(value))
 
 
 def select(param: Choice, *, options: Sequence[Any] | None = None, names: dict | None = None, forced: Any = None,

@@ -51,7 +51,7 @@ PARAMETER_WORDS = {"shorter": N_("shorter"), "longer": N_("longer")}  # a rule's
 def _rule(chain: view.Chain) -> str:
     """The rule in words, as Markdown that shows its parameter (which a user typed) literally."""
     params = {name: t(PARAMETER_WORDS.get(value, value)) if isinstance(value, str) else value
-              for name, value in chain.rule.params.items()}
+              for name, value in dict(chain.rule.params).items()}
     return literal(t(chain.rule.kind.description, **params))
 
 

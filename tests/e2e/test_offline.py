@@ -57,7 +57,7 @@ async def foreign_sockets(url: str, count: int) -> None:
             async with websockets.connect(url.replace("http", "ws") + "/_stcore/stream",
                                           origin="http://attacker.example", open_timeout=20):
                 pass
-        except Exception:  # noqa: BLE001: refused is the expected outcome
+        except Exception:  # noqa: BLE001 (refused is the expected outcome)
             pass
 
     await asyncio.gather(*(one() for _ in range(count)))

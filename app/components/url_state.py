@@ -13,11 +13,12 @@ from typing import Any
 
 import streamlit as st
 
+from app.components import presenter
 from app.components.messages import info
 from app.i18n import t
 from core.views.params import Fitted, Params
 
-GLOBAL_PARAMS = ("present", "hide", "lang")
+KEPT_PARAMS = ("lang",)  # kept from the link on every page (the presenter options come from the session)
 RESTORED = "_url_state_restored"  # the pages whose link this session has read
 
 
@@ -67,7 +68,7 @@ def save(params: Params | None) -> dict[str, str]:
         return {}
     state = page_state(params)
     current = st.query_params.to_dict()
-    wanted = {key: current[key] for key in GLOBAL_PARAMS if key in current} | state
+    wanted = {key: current[key] for key in KEPT_PARAMS if key in current} | presenter.link_options() | state
     if wanted != current:
         st.query_params.from_dict(wanted)
     return state

@@ -13,17 +13,20 @@ TILE_COLOURS = ("#f3f4f6", "#93c5fd", "#1d4ed8", "#fca5a5")
 
 
 def tiles(flash: view.Flash, *, title: str, height: int = 360) -> go.Figure:
-    """The tile grid: each state a colour named in the colour bar and a symbol in the cell."""
+    """The tile grid: each state a colour and a symbol in the cell, both named in the legend (a colour
+    bar's long labels left the grid a sliver of its half of the page)."""
     states = len(TILE_COLOURS)
     scale = [[edge / states, TILE_COLOURS[i]] for edge in range(states + 1)
              for i in (edge - 1, edge) if 0 <= i < states]
     fig = heatmap(flash.grid, x_title=t("key block"), y_title=t("query block"), colorscale=scale, zmin=-0.5,
                   zmax=states - 0.5, height=height, title=title)
-    fig.update_traces(text=flash.marks, texttemplate="%{text}", textfont=dict(size=16),
-                      colorbar=dict(tickvals=list(view.TILE_STATES), ticktext=[
-                          f"{view.TILE_MARKS[s]} {t(name)}".strip() for s, name in view.TILE_STATES.items()]),
+    fig.update_traces(text=flash.marks, texttemplate="%{text}", textfont=dict(size=16), showscale=False,
                       hovertemplate=t("query block {query}, key block {key}", query="%{y}", key="%{x}")
                       + "<extra></extra>")
+    for state, name in view.TILE_STATES.items():  # legend entries only: no points
+        fig.add_scatter(x=[None], y=[None], mode="markers", name=f"{view.TILE_MARKS[state]} {t(name)}".strip(),
+                        marker=dict(symbol="square", size=14, color=TILE_COLOURS[state],
+                                    line=dict(color="#6b7280", width=1)), hoverinfo="skip")
     return fig
 
 

@@ -9,7 +9,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from app.components.charts import COLORS, heatmap, style
+from app.components.charts import COLORS, DASHES, heatmap, style
 from app.i18n import t
 from core.views.attention import HeadLines, Neuron
 
@@ -31,8 +31,8 @@ def attention_heatmap(weights, tokens: Sequence[str], *, title: str, height: int
 
 
 def head_view(view: HeadLines, *, title: str) -> go.Figure:
-    """Lines from each query token (left) to the key tokens (right) it attends to, a colour per head
-    (named in the legend); opacity and width grow with the weight. The query token's lines are
+    """Lines from each query token (left) to the key tokens (right) it attends to, a colour and a dash
+    per head (named in the legend); opacity and width grow with the weight. The query token's lines are
     drawn strongly and the token itself is marked (an arrow, bold); the other queries' lines are faint.
 
     Weights are rounded to steps of 1/20 and each (head, step) is one trace, its lines joined by
@@ -45,13 +45,15 @@ def head_view(view: HeadLines, *, title: str) -> go.Figure:
         xs += [0, 1, None]
         ys += [q, k, None]
     colour = {head: COLORS[i % len(COLORS)] for i, head in enumerate(view.heads)}
+    dash = {head: DASHES[i % len(DASHES)] for i, head in enumerate(view.heads)}
     for (head, level, focused), (xs, ys) in sorted(groups.items()):
         w = level / LEVELS
         fig.add_scatter(x=xs, y=ys, mode="lines", hoverinfo="skip", showlegend=False, legendgroup=str(head),
-                        line=dict(color=colour[head], width=1 + 4 * w), opacity=min(1.0, w) * (1 if focused else 0.3))
+                        line=dict(color=colour[head], dash=dash[head], width=1 + 4 * w),
+                        opacity=min(1.0, w) * (1 if focused else 0.3))
     for head in view.heads:  # the legend: one entry per head, named
         fig.add_scatter(x=[None], y=[None], mode="lines", name=t("head {head}", head=head), legendgroup=str(head),
-                        line=dict(color=colour[head], width=4))
+                        line=dict(color=colour[head], dash=dash[head], width=4))
     for x, anchor in ((0, "left"), (1, "right")):  # queries on the left, keys on the right
         fig.add_scatter(x=[x] * n, y=list(range(n)), mode="text", text=list(view.tokens), showlegend=False,
                         textposition=f"middle {anchor}", hoverinfo="text", hovertext=_labels(view.tokens))

@@ -9,7 +9,7 @@ from typing import Sequence
 
 import plotly.graph_objects as go
 
-from app.components.charts import COLORS, style
+from app.components.charts import COLORS, bar_marker, style
 from app.components.html import escape
 from app.components.tokens import STYLE
 from app.i18n import t
@@ -52,7 +52,7 @@ def chrf_orders(rows: Sequence[dict], *, title: str, height: int = 320) -> go.Fi
     labels = [t("{unit} {n}", unit=t(row["unit"]), n=row["n"]) for row in rows]
     fig = go.Figure()
     for i, (key, name) in enumerate((("precision", t("precision")), ("recall", t("recall")))):
-        fig.add_bar(x=labels, y=[row[key] for row in rows], name=name, marker_color=COLORS[i],
+        fig.add_bar(x=labels, y=[row[key] for row in rows], name=name, marker=bar_marker(i),
                     hovertemplate="%{x}<br>" + name + " %{y:.1f}%<extra></extra>")
     fig.update_layout(barmode="group")
     fig.update_xaxes(title=t("n-gram order"))
@@ -65,7 +65,7 @@ def systems(comparisons: Sequence[Comparison], *, height: int = 320) -> go.Figur
     fig = go.Figure()
     for i, (name, score, ci) in enumerate(((t("system A"), "a_mean", "a_ci"), (t("system B"), "b_mean", "b_ci"))):
         fig.add_bar(x=[t(c.metric) for c in comparisons], y=[getattr(c, score) for c in comparisons], name=name,
-                    marker_color=COLORS[i], error_y=dict(type="data", array=[getattr(c, ci) for c in comparisons]))
+                    marker=bar_marker(i), error_y=dict(type="data", array=[getattr(c, ci) for c in comparisons]))
     fig.update_layout(barmode="group")
     fig.update_xaxes(title=t("metric"))
     fig.update_yaxes(title=t("score over the resamples (mean ± 95% interval)"))

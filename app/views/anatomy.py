@@ -63,8 +63,8 @@ def flash_tab() -> None:
     tile = int(controls.slider(view.TILE, high=view.tile_count(n, block) - 1))
     with user_errors():
         result = memo.flash(n, block, causal, tile)
-        st.metric(t("Largest difference from standard attention"), f"{result.error:.2e}")
         left, right = st.columns(2)
+        right.metric(t("Largest difference from standard attention"), f"{result.error:.2e}")  # the grid starts higher
         charts.show(figures.tiles(result, title=t("Tile {tile}: what has been computed", tile=tile)), key="an_tiles",
                     name="flash-tiles", settings=(n, block, causal, tile), where=left)
         left.caption(t("Grey: not computed yet. Light blue (✓): computed earlier. Dark blue (●): computed now. "

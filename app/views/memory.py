@@ -7,12 +7,12 @@ The worked example of docs/contributing.md: each tab reads its widgets (drawn fr
 from __future__ import annotations
 
 import pandas as pd
-import plotly.graph_objects as go
 import streamlit as st
 
-from app.memo import memory as memo
 from app.components import charts, controls, messages
 from app.components.guard import user_errors
+from app.figures import memory as figures
+from app.memo import memory as memo
 from app.i18n import t
 from core.views import memory as view
 
@@ -31,24 +31,24 @@ def _refill_from_preset() -> None:
 
 
 def calculator_tab() -> None:
-    name = controls.select(view.PRESET, on_change=_refill_from_preset)
+    # two rows of settings, so that the first chart starts above the fold of a projector (1280x720)
+    a, b, c, d, e = st.columns([1.6, 1, 1, 1, 1.2])
+    name = controls.select(view.PRESET, on_change=_refill_from_preset, where=a)
     fixed = view.preset_settings(name)
-    a, b, c, d = st.columns(4)
     custom = name == view.CUSTOM
-    layers = controls.number(view.LAYERS, forced=fixed.get(view.LAYERS.key), disabled=not custom, where=a)
-    heads = controls.number(view.HEADS, forced=fixed.get(view.HEADS.key), disabled=not custom, where=b)
-    hidden = controls.number(view.HIDDEN, forced=fixed.get(view.HIDDEN.key), disabled=not custom, where=c)
-    attention = controls.select(view.ATTENTION_KIND, where=d)
+    layers = controls.number(view.LAYERS, forced=fixed.get(view.LAYERS.key), disabled=not custom, where=b)
+    heads = controls.number(view.HEADS, forced=fixed.get(view.HEADS.key), disabled=not custom, where=c)
+    hidden = controls.number(view.HIDDEN, forced=fixed.get(view.HIDDEN.key), disabled=not custom, where=d)
+    attention = controls.select(view.ATTENTION_KIND, where=e)
     groups = (controls.steps(view.GROUPS, options=view.group_options(int(heads))) if attention == "GQA"
               else st.session_state.get(view.GROUPS.key) or view.GROUPS.default)
-    a, b, c, d = st.columns(4)
-    batch = controls.number(view.BATCH, where=a)
-    context = controls.number(view.CONTEXT, where=b)
+    a, b, c, d, e, f = st.columns([1.3, 1, 1, 1, 1.2, 1.5])
+    context = controls.number(view.CONTEXT, where=a)
+    batch = controls.number(view.BATCH, where=b)
     dtype = controls.select(view.DTYPE, where=c)
     kv_dtype = controls.select(view.KV_DTYPE, where=d)
-    a, b = st.columns(2)
-    window = controls.number(view.WINDOW, where=a)
-    gpu = controls.steps(view.GPU, where=b)
+    window = controls.number(view.WINDOW, where=e)
+    gpu = controls.steps(view.GPU, where=f)
     with user_errors():
         model = view.model_of(name, layers=int(layers), heads=int(heads), hidden=int(hidden), attention=attention,
                               groups=int(groups))
@@ -64,22 +64,14 @@ def _calculation(result: view.Calculation, settings: tuple) -> None:
     st.markdown(t("**{params:.2f}B parameters** · {attention} · head size {head} · KV cache per token and sequence "
                   "{per_token:,.0f} bytes", params=result.parameters / 1e9, attention=model.attention,
                   head=model.head_dim, per_token=result.kv_per_token_bytes))
-    cols = st.columns(3)
-    for column, (label, part) in zip(cols, ((t("Inference total"), result.inference),
-                                            (t("Training total (Adam, mixed precision)"), result.training))):
-        column.metric(label, f"{part.total_gb:,.2f} GB", help=f"{part.total_gib:,.2f} GiB = {part.total:,.0f} bytes")
-    cols[2].metric(t("Sequences of {context:,} tokens that fit on {gpu} GB", context=settings[3], gpu=result.gpu_gb),
+    chart, numbers = st.columns([3, 1])  # the numbers beside the chart: both on a projector's first screen
+    for label, part in ((t("Inference total"), result.inference),
+                        (t("Training total (Adam, mixed precision)"), result.training)):
+        numbers.metric(label, f"{part.total_gb:,.2f} GB", help=f"{part.total_gib:,.2f} GiB = {part.total:,.0f} bytes")
+    numbers.metric(t("Sequences of {context:,} tokens that fit on {gpu} GB", context=settings[3], gpu=result.gpu_gb),
                    f"{result.sequences:,}")
-    fig = go.Figure()
-    for row, part in ((t("inference"), result.inference), (t("training"), result.training)):
-        for i, (name, value) in enumerate(part.parts.items()):
-            fig.add_bar(name=t(name), y=[row], x=[value / view.GB], orientation="h", marker_color=charts.COLORS[i],
-                        text=f"{value / view.GB:,.2f} GB", textposition="inside", legendgroup=name,
-                        showlegend=row == t("inference") or name not in result.inference.parts)
-    fig.update_layout(barmode="stack")
-    fig.update_xaxes(title=t("memory (GB)"))
-    charts.show(charts.style(fig, height=280, title=t("Where the memory goes")), key="mem_stack",
-                name="memory-breakdown", settings=settings)
+    charts.show(figures.breakdown(result, title=t("Where the memory goes")), key="mem_stack",
+                name="memory-breakdown", settings=settings, where=chart)
     curve = {t("KV cache"): (result.lengths, result.cache_gb), t("weights"): (result.lengths,
                                                                           [result.weights_gb] * len(result.lengths))}
     charts.show(charts.lines(curve, x_title=t("context length (tokens)"), y_title=t("memory (GB)"), log_x=True,
@@ -101,15 +93,7 @@ def measured_tab() -> None:
                            **({t("GPU peak allocated (bytes)"): r["gpu_peak"]} if r["gpu_peak"] is not None else {})}
                           for r in result.rows])
     st.dataframe(table, hide_index=True, width="stretch")
-    fig = go.Figure()
-    for i, (label, _) in enumerate(view.MEASURED_MODELS):
-        points = [g for g in result.growth if g["model"] == label]
-        fig.add_scatter(x=[g["tokens"] for g in points], y=[g["bytes"] for g in points], name=t(label),
-                        mode="lines+markers", line=dict(color=charts.COLORS[i]),
-                        marker=dict(symbol=["square" if g["phase"] == "prefill" else "circle" for g in points]))
-    fig.update_xaxes(title=t("cached tokens"))
-    fig.update_yaxes(title=t("cache size (bytes)"))
-    charts.show(charts.style(fig, height=320, title=t("The cache as tokens are generated")), key="mem_growth",
+    charts.show(figures.growth(result, title=t("The cache as tokens are generated")), key="mem_growth",
                 name="kv-cache-growth", settings=(batch, prompt, new))
     st.caption(t("The first point (square) is the prefill: the whole prompt's keys and values written at once. "
                  "Each later point is one decoded token."))

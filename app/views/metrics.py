@@ -183,12 +183,13 @@ def _paired(comparisons: list[view.Comparison]) -> None:
 
 def perplexity_tab() -> None:
     options = lm_options(trained_specs("lm"))
-    key = controls.select(view.MODEL, options=[spec.key for spec in options],
+    left, right = st.columns([1, 2])  # the model beside the text: the chart starts on a projector's first screen
+    key = controls.select(view.MODEL, options=[spec.key for spec in options], where=left,
                           names={key: t(template, **fields) for key, (template, fields) in lm_names(options).items()})
     lm = trained(spec_of(key, options), key="met_train", label=t("Train the default model"))
     if lm is None:
         return
-    text = controls.area(view.PERPLEXITY_TEXT, height=90)
+    text = controls.area(view.PERPLEXITY_TEXT, height=90, where=right)
     with user_errors():
         result = memo.perplexity(lm, text)
         a, b, c = st.columns(3)

@@ -9,10 +9,10 @@ from core.views import anatomy as view
 def test_each_tile_state_has_its_colour_named_and_a_symbol():
     flash = view.flash(8, 4, True, 2)
     fig = figures.tiles(flash, title="tiles")
-    heatmap = fig.data[0]
-    assert list(heatmap.colorbar.tickvals) == list(view.TILE_STATES)
-    assert all(text == f"{view.TILE_MARKS[state]} {name}".strip()
-               for text, (state, name) in zip(heatmap.colorbar.ticktext, view.TILE_STATES.items()))
+    heatmap, legend = fig.data[0], fig.data[1:]
+    assert [entry.name for entry in legend] == [f"{view.TILE_MARKS[state]} {name}".strip()
+                                                for state, name in view.TILE_STATES.items()]
+    assert [entry.marker.color for entry in legend] == list(figures.TILE_COLOURS)
     assert [list(row) for row in heatmap.text] == [["✓", "×"], ["●", ""]]
     colours = {round(edge, 3): colour for edge, colour in heatmap.colorscale}
     for state, colour in enumerate(figures.TILE_COLOURS):  # each state's value falls in its own band

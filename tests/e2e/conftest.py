@@ -39,7 +39,7 @@ VECTORS = dict(dim=50, window=5, min_count=5, epochs=1)
 SMALL_MODELS_QUERY = {
     "tokenizers": "tok_corpus=tinyshakespeare&tok_vocab=1000",
     "embeddings": "emb_model=cbow&emb_corpus=tinyshakespeare&emb_dim=50&emb_epochs=1",
-    "attention": f"lm_steps={LM_STEPS}",
+    "attention": f"lm_corpus=tinyshakespeare&lm_steps={LM_STEPS}",  # in Chinese the page starts on a Chinese corpus
     "decoding": f"dec_model={lm_spec(steps=LM_STEPS).key}",  # a model picker's options are job keys
     "metrics": f"met_model={lm_spec(steps=LM_STEPS).key}",
 }

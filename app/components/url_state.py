@@ -18,7 +18,7 @@ from app.components.messages import info
 from app.i18n import t
 from core.views.params import Fitted, Params
 
-KEPT_PARAMS = ("lang",)  # kept from the link on every page (the presenter options come from the session)
+LANGUAGE = "lang"  # the session's language, written into every page's link (so a copied link opens in it)
 RESTORED = "_url_state_restored"  # the pages whose link this session has read
 
 
@@ -68,7 +68,8 @@ def save(params: Params | None) -> dict[str, str]:
         return {}
     state = page_state(params)
     current = st.query_params.to_dict()
-    wanted = {key: current[key] for key in KEPT_PARAMS if key in current} | presenter.link_options() | state
+    language = st.session_state.get(LANGUAGE)
+    wanted = ({LANGUAGE: language} if language else {}) | presenter.link_options() | state
     if wanted != current:
         st.query_params.from_dict(wanted)
     return state

@@ -12,7 +12,8 @@ from typing import Any, Iterable
 CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 ENGLISH_WORDS = re.compile(r"\b(the|of|and|to|is|are|with|for|this|that|from|each|by|not|or|at|on|in|it|be|as|an|"
                            r"when|which|what|how|your|you|its|than|into|one|has|have)\b")
-IGNORED = re.compile(r"`[^`]*`|https?://\S+|\{[^}]*\}|:material/[a-z_]+:")  # code, links, placeholders, icons
+# code, a link's text (papers keep their titles) and address, placeholders, icons
+IGNORED = re.compile(r"`[^`]*`|\[[^\]]*\]\([^)]*\)|https?://\S+|\{[^}]*\}|:material/[a-z_]+:")
 
 
 def english_left(text: str) -> bool:

@@ -101,6 +101,22 @@ def evaluation_table(rows) -> str:
                  ["method", "rule score", "KL from SFT (nats)", "reward", "surprise (nats/char)", "repeated 4-grams"])
 
 
+def chain_rows(device, *, quick: bool = False) -> list[dict]:
+    """The default chain's steps on `device`, as rows for bench/gpu.py (a fresh cache; `quick`: the
+    base model only a few steps, to check the script)."""
+    manager = JobManager(ArtifactStore(Path(tempfile.mkdtemp(prefix="bench-alignment-"))), workers=1, device=device)
+    if quick:
+        manager.run(lm_spec(steps=20))
+    specs = {"SFT": sft_spec(), "reward model": reward_spec(), "PPO": ppo_spec(), "DPO": dpo_spec()}
+    run(manager, lm_spec())
+    rows = []
+    for name, spec in specs.items():
+        _, seconds = run(manager, spec)
+        rows.append({"model": f"alignment: {name}", "seconds": seconds, "speed": "—", "quality": "—",
+                     "ratio to gensim (CPU)": "", "CPU figure": "docs/benchmarks.md#alignment"})
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.alignment", description=__doc__)
     parser.add_argument("--cache", type=Path, help="artifact folder (default: a new temporary one)")

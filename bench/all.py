@@ -1,8 +1,14 @@
-"""Every benchmark in turn (`make bench`); each prints its own Markdown table."""
+"""Every benchmark in turn (`make bench`); each prints its own Markdown tables, the figures of
+docs/benchmarks.md. Measured on the machine that runs it: the load, attack and cluster runs start
+their own servers on loopback. `bench.gpu` is run on a GPU server (docs/benchmarks.md#gpu).
+"""
 
-from bench import anatomy, embeddings, lm, metrics, tokenizers
+import sys
+
+from bench import alignment, anatomy, attacks, cluster, embeddings, lm, load, metrics, reruns, tokenizers
 
 if __name__ == "__main__":
-    for module in (tokenizers, metrics, lm, embeddings, anatomy):
-        print(f"\n## {module.__name__}\n")
+    for module in (tokenizers, metrics, lm, embeddings, anatomy, alignment, reruns, load, attacks, cluster):
+        print(f"\n## {module.__name__}\n", flush=True)
+        sys.argv = [module.__name__]
         module.main()

@@ -51,6 +51,45 @@ def main() -> None:
                      "WS-353 ours": s1, "WS-353 gensim": s2, "words/s ours": speed_ours,
                      "words/s gensim": speed_theirs, "speed ratio": speed_ours / speed_theirs})
     print(table(rows, list(rows[0])))
+    print("\nOther models on the first 3M words (same settings; GloVe window 10, 30 epochs)\n")
+    print(other_models())
+    print("\nThe batched PyTorch loop (the GPU path) run on this CPU, against the compiled kernel\n")
+    print(batched_ratio())
+
+
+def other_models() -> str:
+    """fastText, PPMI-SVD and GloVe on the first 3M words: quality and time."""
+    from core.embeddings.counts import train_svd
+    from core.embeddings.fasttext import train_fasttext
+    from core.embeddings.glove import train_glove
+
+    corpus = encode_corpus("gutenberg", 5, 3_000_000)
+    rows = []
+    for name, train in (("fastText", lambda: train_fasttext(corpus=corpus, epochs=3)),
+                        ("PPMI + SVD", lambda: train_svd(corpus=corpus)),
+                        ("GloVe", lambda: train_glove(corpus=corpus, window=10, epochs=30))):
+        start = time.perf_counter()
+        vectors = train()
+        accuracy, _, spearman = quality(vectors)
+        rows.append({"model": name, "analogy": accuracy, "WS-353": spearman, "seconds": time.perf_counter() - start})
+    return table(rows, ["model", "analogy", "WS-353", "seconds"])
+
+
+def batched_ratio() -> str:
+    """Skip-gram with negative sampling on 1M words: the kernel's words per second and the batched
+    loop's (the PyTorch path GPUs use) on the same CPU."""
+    from core.embeddings import word2vec
+
+    corpus = encode_corpus("gutenberg", 5, 1_000_000)
+    kernel = train_word2vec(None, corpus=corpus, epochs=1).info["effective_words_per_s"]
+    original = word2vec._cpu_epoch
+    word2vec._cpu_epoch = word2vec._torch_epoch  # the batched loop, forced onto the CPU
+    try:
+        batched = train_word2vec(None, corpus=corpus, epochs=1).info["effective_words_per_s"]
+    finally:
+        word2vec._cpu_epoch = original
+    return table([{"kernel words/s": kernel, "batched words/s": batched, "ratio": batched / kernel}],
+                 ["kernel words/s", "batched words/s", "ratio"])
 
 
 if __name__ == "__main__":

@@ -29,7 +29,6 @@ import asyncio
 import contextlib
 import os
 import re
-import socket
 import sys
 import tempfile
 import threading
@@ -48,6 +47,7 @@ from streamlit.proto.WidgetStates_pb2 import WidgetState
 
 from bench.common import table
 from bench.stream_client import FINISHED, StreamSession, Widget
+from harness.network import HangingProxy
 
 ROOT = Path(__file__).resolve().parents[1]
 CLASS_CODE, LECTURER_CODE = "attack-bench-class", "attack-bench-lecturer"
@@ -229,34 +229,6 @@ async def student(url: str, name: str, page: str, query: str = ""):
 
 
 # ---- what runs beside the attacks --------------------------------------------------------------
-class HangingProxy:
-    """Outbound traffic that hangs: a proxy that accepts connections and never answers."""
-
-    def __init__(self):
-        self.socket = socket.socket()
-        self.socket.bind(("127.0.0.1", 0))
-        self.socket.listen(64)
-        self.accepted = 0
-        self.held: list[socket.socket] = []
-        threading.Thread(target=self._serve, daemon=True).start()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.socket.getsockname()[1]}"
-
-    def _serve(self) -> None:
-        with contextlib.suppress(OSError):
-            while True:
-                connection, _ = self.socket.accept()
-                self.accepted += 1
-                self.held.append(connection)
-
-    def close(self) -> None:
-        for connection in self.held:
-            connection.close()
-        self.socket.close()
-
-
 class HealthWatch(threading.Thread):
     """Polls `/_stcore/health` every 100 ms; keeps (start, seconds) of each answer."""
 

@@ -125,7 +125,7 @@ class ArtifactStore:
                 raise ValueError("artifact does not match its spec or checksum")
             tensors = load_file(str(folder / TENSORS), device="cpu")
             data = meta["data"]
-        except Exception as err:  # noqa: BLE001: whatever broke, the cure is to train again
+        except Exception as err:  # noqa: BLE001 (whatever broke, the cure is to train again)
             log.warning("cached artifact %s (%s) unreadable (%s): removed", spec.label, spec.key, err)
             self.discard(spec)
             return None

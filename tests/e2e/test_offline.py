@@ -4,7 +4,6 @@ connects and outbound traffic hangs (#15: Streamlit looked up its public IP on t
 from __future__ import annotations
 
 import asyncio
-import socket
 import threading
 import time
 import urllib.request
@@ -14,33 +13,12 @@ import pytest
 import websockets
 
 from app.catalog import available_pages
+from harness.network import HangingProxy
 from harness.servers import ROOT, serving
 from tests.e2e.helpers import PageWatch
 
 pytestmark = pytest.mark.e2e
 AUDIT = {"PYTHONPATH": str(ROOT / "harness" / "netaudit")}
-
-
-class HangingProxy:
-    """A proxy that accepts connections and never answers: outbound traffic that hangs."""
-
-    def __init__(self):
-        self.socket = socket.socket()
-        self.socket.bind(("127.0.0.1", 0))
-        self.socket.listen(64)
-        self.accepted = 0
-        self.held: list[socket.socket] = []
-        threading.Thread(target=self._serve, daemon=True).start()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.socket.getsockname()[1]}"
-
-    def _serve(self) -> None:
-        while True:
-            connection, _ = self.socket.accept()
-            self.accepted += 1
-            self.held.append(connection)
 
 
 def health_latency(url: str) -> float:

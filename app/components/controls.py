@@ -118,8 +118,9 @@ def many(param: Many, *, options: Sequence[Any] | None = None, names: dict | Non
 
 def tabs(param: Choice, sections: dict[str, Callable[[], None]]) -> None:
     """Tabs that run only the open tab's code (measured: a page's hidden tabs cost most of its
-    rerun, see docs/hosting.md). The open tab is a setting like any other (in the link), stored
-    as its id; the tab widget itself holds the translated label under a key of its own."""
+    rerun, see "What a rerun costs" in docs/benchmarks.md). The open tab is a setting like any
+    other (in the link), stored as its id; the tab widget itself holds the translated label under
+    a key of its own."""
     ids = list(sections)
     labels = [t(param.names.get(i, i)) for i in ids]
     widget, drawn = f"{param.key}__open", f"{param.key}__drawn"

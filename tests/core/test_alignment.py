@@ -80,6 +80,10 @@ def test_best_of_n_kl_formula():
     ("avoid_letter", {"letter": "e"}, ":;,\n", 0.0),  # no letters: no credit for saying nothing
     ("include_word", {"word": "love"}, "O LOVE, my", 1.0),
     ("include_word", {"word": "love"}, "lovely day", 0.0),  # a whole word only
+    ("include_word", {"word": "我"}, "他說我們走罷", 1.0),  # Chinese: no spaces, so anywhere it occurs
+    ("include_word", {"word": "我們"}, "他說我走罷", 0.0),
+    ("include_word", {"word": "love"}, "我 love 你", 1.0),  # Latin words beside Chinese: still whole words
+    ("include_word", {"word": "love"}, "我lovely", 0.0),
     ("line_length", {"prefer": "shorter"}, "ab\ncdefgh", 1 - 2 / 9),
     ("line_length", {"prefer": "longer"}, "ab\ncdefgh", 2 / 9),
     ("end_with", {"char": "?"}, "who? \nno.\nhal", 0.5),  # two complete lines, one ends with '?'

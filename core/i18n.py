@@ -70,13 +70,25 @@ def extract(output: Path = LOCALE_DIR / "messages.pot") -> Path:
 
 def update(language: str = "zh") -> Path:
     """Extract, then bring `language`'s catalogue in line: new strings added untranslated (the
-    catalogue test lists them), strings no longer in the code dropped. Fills nothing in."""
-    template = extract()
-    root = LOCALE_DIR.parent
-    subprocess.run([sys.executable, "-m", "babel.messages.frontend", "update", "-i", str(template), "-d",
-                    str(LOCALE_DIR), "-l", language, "--no-wrap", "--no-fuzzy-matching", "--ignore-obsolete",
-                    "--omit-header"], cwd=root, check=True, capture_output=True)
-    return LOCALE_DIR / language / "LC_MESSAGES" / "messages.po"
+    catalogue test lists them), strings no longer in the code dropped. Fills nothing in.
+
+    Done with Babel's catalogue API rather than `pybabel update`, which rewrites the file in the
+    template's order and drops its header: here the entries stay sorted by message and unwrapped,
+    as the catalogue is kept, so an update's diff is only the strings that changed."""
+    from babel.messages.pofile import read_po, write_po
+
+    template_path = extract()
+    path = LOCALE_DIR / language / "LC_MESSAGES" / "messages.po"
+    with open(template_path, "rb") as handle:
+        template = read_po(handle)
+    with open(path, "rb") as handle:
+        catalogue_ = read_po(handle, locale=language)
+    catalogue_.update(template, no_fuzzy_matching=True, update_header_comment=False)
+    with open(path, "wb") as handle:
+        write_po(handle, catalogue_, width=0, no_location=True, omit_header=False, ignore_obsolete=True,
+                 sort_output=True)
+    catalogue.cache_clear()
+    return path
 
 
 if __name__ == "__main__":

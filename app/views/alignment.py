@@ -48,11 +48,16 @@ def _controls(*drawn: tuple) -> None:
 PARAMETER_WORDS = {"shorter": N_("shorter"), "longer": N_("longer")}  # a rule's parameters that are words of ours
 
 
-def _rule(chain: view.Chain) -> str:
-    """The rule in words, as Markdown that shows its parameter (which a user typed) literally."""
+def _rule_words(chain: view.Chain) -> str:
+    """The rule in words, as plain text (its parameter is what a user typed)."""
     params = {name: t(PARAMETER_WORDS.get(value, value)) if isinstance(value, str) else value
               for name, value in dict(chain.rule.params).items()}
-    return literal(t(chain.rule.kind.description, **params))
+    return t(chain.rule.kind.description, **params)
+
+
+def _rule(chain: view.Chain) -> str:
+    """The rule in words, as Markdown that shows its parameter literally."""
+    return literal(_rule_words(chain))
 
 
 def _step(chain: view.Chain, step: str, label: str):
@@ -274,7 +279,7 @@ def reward_tab() -> None:
 
 
 def _try_it(chain: view.Chain, result, preferences, sft) -> None:
-    text = controls.text(view.TRY, placeholder=t("e.g. a line without the letter e"))
+    text = controls.text(view.TRY, placeholder=t("e.g. a response that would {rule}", rule=_rule_words(chain)))
     if not text:
         return
     scored = memo.score_text(result, preferences, sft.tokenizer, chain.specs["reward"].key, chain.rule, text,

@@ -23,7 +23,8 @@ from core.alignment.configs import (DPOConfig, EvalConfig, LoRAConfig, PPOConfig
                                     SFTConfig)
 from core.alignment.data import Preferences, Windows, make_preferences
 from core.alignment.evaluation import EvaluationRow
-from core.alignment.jobs import dpo_spec, evaluation_spec, lora_spec, ppo_spec, preferences_spec, reward_spec, sft_spec
+from core.alignment.jobs import (DEFAULT_RULES, dpo_spec, evaluation_spec, lora_spec, ppo_spec, preferences_spec,
+                                 reward_spec, sft_spec)
 from core.alignment.lora import linear_names
 from core.alignment.papers import PAPERS, Paper
 from core.alignment.reward import RewardResult
@@ -69,15 +70,18 @@ TAB_PAPERS = {  # the papers each tab follows, by their step in `core.alignment.
     "dpo": ("DPO",), "lora": ("LoRA",)}
 
 TAB = Choice("al_tab", "overview", N_("Section"), options=tuple(TABS), names=TABS)
-BASE = Choice("al_base", lm_spec().key, N_("Base model"),
+EN_RULE, ZH_RULE = DEFAULT_RULES["en"][1], DEFAULT_RULES["zh"][1]  # each language's default chain's rule
+BASE = Choice("al_base", lm_spec().key, N_("Base model"), localized={"zh": lm_spec(DEFAULT_RULES["zh"][0]).key},
               help=N_("The language model of the attention page; train others there."))
-RULE = Choice("al_rule", "avoid_letter", N_("The labeller's rule"), options=tuple(RULES), names=RULE_NAMES,
+RULE = Choice("al_rule", EN_RULE.name, N_("The labeller's rule"), options=tuple(RULES), names=RULE_NAMES,
+              localized={"zh": ZH_RULE.name},
               help=N_("Stands in for human labellers: it scores every response, so the true preference is known."))
-LETTER = Text("al_letter", "e", N_("Letter to avoid"), max_chars=1)
-WORD = Text("al_word", "love", N_("Word to include"), max_chars=16)
+LETTER = Text("al_letter", dict(EN_RULE.params)["letter"], N_("Letter to avoid"), max_chars=1,
+              localized={"zh": "的"})
+WORD = Text("al_word", "love", N_("Word to include"), max_chars=16, localized={"zh": dict(ZH_RULE.params)["word"]})
 PREFER = Choice("al_prefer", "shorter", N_("Prefer"), options=("shorter", "longer"),
                 names={"shorter": N_("shorter lines"), "longer": N_("longer lines")})
-CHAR = Text("al_char", "?", N_("Character to end lines with"), max_chars=1)
+CHAR = Text("al_char", "?", N_("Character to end lines with"), max_chars=1, localized={"zh": "。"})
 SFT_STEPS = Number("al_sft_steps", SFTConfig.steps, N_("SFT steps"), low=10, high=1000, step=10)
 K = Number("al_k", PreferenceConfig.k, N_("Responses ranked per prompt (K)"), low=4, high=9,
            help=N_("InstructGPT's labellers ranked 4 to 9 answers; each ranking gives K·(K-1)/2 pairs."))
@@ -217,8 +221,11 @@ def chain(settings: Mapping[str, Any], lms: Sequence[JobSpec], language: str = "
 
 
 def first_models() -> list[JobSpec]:
-    """The default chain, from the base model on (what `python -m core warm` trains)."""
-    return list(chain({}, [lm_spec()]).specs.values())
+    """The default chain in each language, from the base model on (what `python -m core warm`
+    trains): what the page opens on in English and in Chinese."""
+    lms = [lm_spec(corpus) for corpus, _ in DEFAULT_RULES.values()]
+    specs = [spec for language in DEFAULT_RULES for spec in chain({}, lms, language).specs.values()]
+    return list(dict.fromkeys(specs))
 
 
 @dataclass(frozen=True)

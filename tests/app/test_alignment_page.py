@@ -91,6 +91,15 @@ def test_the_base_tab_trains_the_default_model_first(open_page):
     assert len(options) == 3 and any("2 layers of width 64" in option for option in options)
 
 
+def test_in_chinese_the_page_opens_on_the_chinese_model_and_a_chinese_rule(open_page):
+    at = open_page(PAGE, query={"lang": "zh", "al_tab": "rule"})
+    no_problems(at)
+    assert at.selectbox(key=view.RULE.key).value == "include_word" and at.text_input(key=view.WORD.key).value == "我"
+    assert any("'我'" in m.value for m in at.markdown)  # the preference, in words
+    open_tab(at, view.TAB.key, "base")
+    assert at.selectbox(key=view.BASE.key).value == lm_spec("chinese").key
+
+
 def test_reward_hacking_is_one_click_away_and_both_runs_are_drawn(open_page):
     at = open_alignment(open_page, al_tab="ppo")
     assert any("Train the same run with β = 0" in i.value for i in at.info)

@@ -12,8 +12,9 @@ import torch
 from core.alignment.configs import PPOConfig
 from core.alignment.evaluation import best_of_n_kl
 from core.alignment.jobs import default_chain, upstream
+from core.alignment.rules import make_rule
 from core.errors import InvalidSetting, InvalidText, UnknownName
-from core.jobs import ArtifactStore, JobManager, JobState
+from core.jobs import ArtifactStore, JobManager, JobState, get_kind
 from core.lm.config import LMConfig
 from core.lm.jobs import lm_spec
 from core.memory.accounting import model_memory
@@ -44,9 +45,15 @@ def artifact(manager: JobManager, chain: view.Chain, step: str):
 
 
 # ---- the chain ---------------------------------------------------------------------------------
-def test_the_default_settings_are_the_default_chain():
-    assert view.first_models() == [lm_spec(), *default_chain()]
-    assert view.chain({}, LMS, "zh").specs == view.chain({}, LMS).specs
+def test_the_default_settings_are_each_languages_default_chain():
+    english, chinese = default_chain("en"), default_chain("zh")
+    assert view.first_models() == [lm_spec(), *english, lm_spec("chinese"), *chinese]
+    opened = view.chain({}, [*LMS, lm_spec("chinese")], "zh")
+    assert list(opened.specs.values()) == [lm_spec("chinese"), *chinese]
+    assert opened.rule == make_rule("include_word", word="我") and view.LETTER.default_in("zh") == "的"
+    assert view.chain({}, LMS, "zh").specs["base"] == lm_spec()  # no Chinese model offered: the default one
+    for step, kind in zip(english, ("sft", "preferences", "reward", "ppo", "dpo", "lora", "alignment-eval")):
+        assert step.kind == kind and get_kind(kind).defaults() == (step, chinese[english.index(step)])
 
 
 def test_each_step_is_built_on_the_step_before():

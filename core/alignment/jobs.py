@@ -29,7 +29,8 @@ from core.errors import UnknownName, require
 from core.jobs import JobContext, JobKind, JobSpec, Work, register
 from core.jobs.estimate import transformer_flops
 from core.lm.config import LMConfig
-from core.lm.jobs import CHAR_VOCAB, lm_spec
+from core.lm.jobs import lm_spec
+from core.lm.train import char_vocab
 
 
 # ---- specs ------------------------------------------------------------------------------------
@@ -190,8 +191,8 @@ def _flops(spec: JobSpec, *, trained: float = 0, forward: float = 0) -> float:
     base = upstream(spec, "lm")
     config = LMConfig(**base.settings["config"])
     token_setting = base.settings["tokenizer"]
-    vocab = CHAR_VOCAB if token_setting == "char" else token_setting["settings"]["vocab_size"]
-    parameters = config.parameter_count(vocab)
+    vocab = char_vocab(base.corpus) if token_setting == "char" else token_setting["settings"]["vocab_size"]
+    parameters = config.matmul_parameters(vocab)
     shape = (parameters, config.n_layer, config.n_embd, config.block_size)
     return (transformer_flops(*shape, int(trained)) + transformer_flops(*shape, int(forward), forward_only=True))
 

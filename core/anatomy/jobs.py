@@ -13,9 +13,9 @@ from core.anatomy.experiments import EXPERIMENTS, VariantResult, parts_of, train
 from core.errors import require
 from core.jobs import JobContext, JobKind, JobSpec, Work, register
 from core.jobs.estimate import transformer_flops
+from core.lm.train import char_vocab
 
 DEFAULT_CORPUS = "tinyshakespeare"
-CHAR_VOCAB = 65  # Tiny Shakespeare's characters
 
 
 def _experiment(name: str):
@@ -50,7 +50,7 @@ def _work(spec: JobSpec) -> Work:
     """Training, validation every `eval_interval` steps, and the 1x/2x/4x context evaluations."""
     s = spec.settings
     config, _ = parts_of(s["changes"])
-    parameters = config.parameter_count(CHAR_VOCAB)
+    parameters = config.matmul_parameters(char_vocab(spec.corpus))
     window = config.batch_size * config.block_size
     trained = transformer_flops(parameters, config.n_layer, config.n_embd, config.block_size, s["steps"] * window)
     evaluated = (s["steps"] // config.eval_interval + 1 + 3) * config.eval_batches * window

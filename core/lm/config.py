@@ -92,6 +92,14 @@ class LMConfig:
         per_layer = 2 * e + e * e + 2 * e * kv_dim + e * e + 3 * e * hidden
         return 2 * vocab_size * e + l * per_layer + e
 
+    def matmul_parameters(self, vocab_size: int) -> int:
+        """The parameters each token is multiplied by: all but the tables that are only looked up
+        (learned positions; the token embedding when it is not also the output layer). The N of
+        the 6N training FLOPs per token: Kaplan et al. (2020) leave embeddings out, and the output
+        layer's product, which grows with the vocabulary, is counted."""
+        lookups = self.block_size * self.n_embd if self.arch == "gpt2" else vocab_size * self.n_embd
+        return self.parameter_count(vocab_size) - lookups
+
     def training_bytes(self, vocab_size: int) -> int:
         """An upper estimate of training memory: fp32 weights, gradients and two Adam moments
         (16 bytes per parameter), plus activations kept for the backward pass."""

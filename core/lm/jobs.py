@@ -16,11 +16,10 @@ from core.lm.config import LMConfig
 from core.lm.masked import MaskedLM, masked_config, train_masked_lm
 from core.lm.model import load_saved_state, state_for_saving
 from core.lm.toy import SYMBOLS, ToyResult, default_config, train_toy
-from core.lm.train import DEFAULT_MAX_CHARS, PROBE_TOKENS, SAMPLE_TOKENS, train_lm
+from core.lm.train import DEFAULT_MAX_CHARS, PROBE_TOKENS, SAMPLE_TOKENS, char_vocab, train_lm
 from core.lm.trained import TrainedLM
 
 DEFAULT_STEPS = 300  # about a minute on a 2-core CPU; validation loss about 1.9 on Tiny Shakespeare
-CHAR_VOCAB = 100  # the characters of a corpus, for the estimate made before anything is read
 
 
 def config_changes(config: LMConfig) -> dict[str, Any]:
@@ -31,7 +30,7 @@ def config_changes(config: LMConfig) -> dict[str, Any]:
 
 def lm_flops(config: LMConfig, vocab: int, steps: int, *, evaluations: int = 0, generated: int = 0) -> float:
     """Training plus validation and sampling FLOPs of a causal LM run (see `core.jobs.estimate`)."""
-    parameters = config.parameter_count(vocab)
+    parameters = config.matmul_parameters(vocab)
     tokens = steps * config.batch_size * config.block_size
     evaluated = evaluations * config.eval_batches * config.batch_size * config.block_size
     sampled = generated * config.block_size  # each sampled token re-runs its window (no cache)
@@ -63,7 +62,7 @@ def _train_lm(spec: JobSpec, context: JobContext) -> TrainedLM:
 
 def _lm_work(spec: JobSpec) -> Work:
     config, steps, token_setting = _lm_parts(spec)
-    vocab = CHAR_VOCAB if token_setting == "char" else token_setting["settings"]["vocab_size"]
+    vocab = char_vocab(spec.corpus) if token_setting == "char" else token_setting["settings"]["vocab_size"]
     samples = steps // config.sample_interval + 1
     return Work(lm_flops(config, vocab, steps, evaluations=steps // config.eval_interval + 1,
                          generated=samples * SAMPLE_TOKENS + (steps // config.snapshot_interval + 2) * PROBE_TOKENS),
@@ -134,7 +133,7 @@ def _load_mlm(tensors, data) -> MaskedLM:
 
 def _mlm_work(spec: JobSpec) -> Work:
     config, steps = masked_config(), spec.settings["steps"]
-    return Work(lm_flops(config, CHAR_VOCAB, steps, evaluations=steps // config.eval_interval + 1), "flop")
+    return Work(lm_flops(config, char_vocab(spec.corpus), steps, evaluations=steps // config.eval_interval + 1), "flop")
 
 
 MLM = register(JobKind(

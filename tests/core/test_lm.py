@@ -9,7 +9,8 @@ import pytest
 import torch
 
 from core.errors import InvalidSetting, InvalidText, UnknownName
-from core.jobs import ArtifactStore, JobManager, JobState
+from core.alignment.jobs import sft_spec
+from core.jobs import ArtifactStore, JobManager, JobState, get_kind
 from core.lm import CharTokenizer, LMConfig, TrainedLM, train_lm
 from core.lm.attention import attention_weights
 from core.lm.heads import ablation_losses, describe_heads, head_statistics
@@ -17,6 +18,7 @@ from core.lm.jobs import lm_spec, toy_spec
 from core.lm.masked import MASK, mask_tokens
 from core.lm.model import build_model
 from core.lm.toy import train_toy
+from core.lm.train import char_vocab
 from core.metrics import perplexity
 from core.tokenizers import ByteLevelBPE
 
@@ -84,6 +86,14 @@ def test_models_built_in_parallel_threads_equal_those_built_alone():
 def test_parameter_count_formula_matches_the_model(shape):
     config = LMConfig(**shape)
     assert build_model(config, 65).num_parameters() == config.parameter_count(65)
+
+
+@pytest.mark.parametrize("shape", ARCHES)
+def test_the_estimates_parameters_leave_out_the_lookup_tables(shape):
+    config = LMConfig(**shape)
+    lookup = {"gpt2": "wpe", "llama": "embed_tokens"}[config.arch]
+    named = build_model(config, 65).named_parameters()  # a tied output layer is listed once, as the embedding
+    assert config.matmul_parameters(65) == sum(p.numel() for name, p in named if lookup not in name)
 
 
 def test_training_learns_and_records(shakespeare_lm):
@@ -271,3 +281,13 @@ def test_long_texts_are_scored_in_batched_windows_exactly_as_one_window_at_a_tim
         start += stride
     _, losses = shakespeare_lm.token_losses(text)
     np.testing.assert_allclose(losses, expected, atol=1e-5)
+
+
+def test_estimates_count_the_characters_of_each_corpus():
+    """A character model of the Chinese classics predicts thousands of characters, not Shakespeare's
+    65: its estimate, and every alignment step's built on it, says so before the job reads a line."""
+    lm = train_lm(LMConfig(n_layer=1, n_embd=32, block_size=16, eval_interval=1), corpus="chinese", steps=1)
+    assert lm.tokenizer.vocab_size == char_vocab("chinese") > 3000 and char_vocab("tinyshakespeare") == 65
+    for kind, spec in (("lm", lm_spec), ("sft", lambda corpus: sft_spec(lm_spec(corpus)))):
+        english, chinese = (get_kind(kind).work(spec(corpus)).amount for corpus in ("tinyshakespeare", "chinese"))
+        assert chinese > 1.3 * english, kind

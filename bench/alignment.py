@@ -2,6 +2,7 @@
 
     python -m bench.alignment              # a fresh cache: the base model and every step are trained
     python -m bench.alignment --no-hacking # without the extra PPO run at beta = 0
+    python -m bench.alignment --language zh  # the Chinese chain (the Chinese classics, include 我)
 
 Prints one Markdown table per step (seconds, key figures), PPO's curves at the default beta and
 at beta = 0 (reward hacking), and the evaluation: the rule score of SFT, PPO, DPO and best-of-n
@@ -18,8 +19,7 @@ from pathlib import Path
 
 from bench.common import table
 from core.alignment.configs import PPOConfig
-from core.alignment.jobs import (dpo_spec, evaluation_spec, lora_spec, ppo_spec, preferences_spec, reward_spec,
-                                 sft_spec)
+from core.alignment.jobs import (DEFAULT_RULES, default_chain, dpo_spec, ppo_spec, reward_spec, sft_spec)
 from core.device import describe_device
 from core.jobs import ArtifactStore, JobManager, JobSpec, get_kind
 from core.lm.jobs import lm_spec
@@ -121,14 +121,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.alignment", description=__doc__)
     parser.add_argument("--cache", type=Path, help="artifact folder (default: a new temporary one)")
     parser.add_argument("--no-hacking", action="store_true", help="skip the PPO run at beta = 0")
+    parser.add_argument("--language", choices=tuple(DEFAULT_RULES), default="en",
+                        help="whose default chain: its base model's corpus and its rule")
     args = parser.parse_args()
     manager = JobManager(ArtifactStore(args.cache or Path(tempfile.mkdtemp(prefix="bench-alignment-"))), workers=1)
-    specs = {"lm": lm_spec(), "sft": sft_spec(), "preferences": preferences_spec(), "reward": reward_spec(),
-             "ppo": ppo_spec(), "dpo": dpo_spec(), "lora": lora_spec(), "alignment-eval": evaluation_spec()}
+    chain_specs = default_chain(args.language)
+    specs = {"lm": lm_spec(DEFAULT_RULES[args.language][0]), **{spec.kind: spec for spec in chain_specs}}
     results, seconds = {}, {}
     for name, spec in specs.items():
         results[name], seconds[name] = run(manager, spec)
-    print(f"Device: {describe_device(manager.device)}\n")
+    corpus, rule = DEFAULT_RULES[args.language]
+    print(f"Device: {describe_device(manager.device)}; base corpus: {corpus}; rule: {rule.name} "
+          f"{dict(rule.params)}\n")
     chain = ("sft", "preferences", "reward", "ppo", "dpo")
     print(table([{"step": name, "seconds": seconds[name],
                   "estimated TFLOP": get_kind(specs[name].kind).work(specs[name]).amount / 1e12} for name in specs]
@@ -139,7 +143,7 @@ def main() -> None:
         print(f"\n{heading}\n\n{text}")
     runs = {f"beta {PPOConfig().beta}": results["ppo"]}
     if not args.no_hacking:
-        hacking = ppo_spec(config=PPOConfig(beta=0.0, rollouts=60))
+        hacking = ppo_spec(specs["reward"], PPOConfig(beta=0.0, rollouts=60))
         runs["beta 0"], seconds["hacking"] = run(manager, hacking)
         print(f"\nPPO at beta = 0, 60 rollouts: {seconds['hacking']:.0f} s")
     print(f"\nPPO curves\n\n{curves(runs)}")

@@ -7,8 +7,11 @@ import sys
 
 from bench import alignment, anatomy, attacks, cluster, embeddings, lm, load, metrics, reruns, tokenizers
 
+RUNS = [(tokenizers, []), (metrics, []), (lm, []), (embeddings, []), (anatomy, []), (alignment, []),
+        (alignment, ["--language", "zh"]), (reruns, []), (load, []), (attacks, []), (cluster, [])]
+
 if __name__ == "__main__":
-    for module in (tokenizers, metrics, lm, embeddings, anatomy, alignment, reruns, load, attacks, cluster):
-        print(f"\n## {module.__name__}\n", flush=True)
-        sys.argv = [module.__name__]
+    for module, arguments in RUNS:
+        print(f"\n## {' '.join([module.__name__, *arguments])}\n", flush=True)
+        sys.argv = [module.__name__, *arguments]
         module.main()

@@ -43,7 +43,8 @@ class Estimate:
 def transformer_flops(parameters: int, n_layer: int, n_embd: int, block_size: int, tokens: int,
                       forward_only: bool = False) -> float:
     """Training FLOPs for `tokens` tokens: 6 N per token (2 forward, 4 backward) plus attention's
-    12 x layers x context x width (PaLM's appendix B accounting); a third of that without backward."""
+    12 x layers x context x width (PaLM's appendix B accounting); a third of that without backward.
+    N is the parameters a token is multiplied by (`LMConfig.matmul_parameters`), not lookup tables."""
     per_token = 6 * parameters + 12 * n_layer * block_size * n_embd
     return per_token * tokens / (3 if forward_only else 1)
 

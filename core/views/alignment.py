@@ -127,7 +127,7 @@ class Chain:
                   "dpo": ["base", "sft", "preferences"], "lora": ["base"] if self.lora_of == "sft" else
                   ["base", "sft", "preferences"]}
         before["ppo"] = [*before["reward"], "reward"]
-        before["evaluation"] = [*before["ppo"], "dpo"]
+        before["evaluation"] = [*before["ppo"], "ppo", "dpo"]
         return before[step]
 
     @property

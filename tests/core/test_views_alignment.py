@@ -4,6 +4,7 @@ once for the module through a real job manager."""
 
 from __future__ import annotations
 
+import json
 import math
 
 import pytest
@@ -104,6 +105,15 @@ def test_lora_targets_follow_the_architecture():
     assert dpo.specs["lora"].settings["of"]["kind"] == "dpo"
     assert dpo.specs["lora"].settings["config"]["targets"] == ["k_proj", "v_proj"]  # sorted: one job per set
     assert dpo.needs("lora") == ["base", "sft", "preferences"] and view.chain({}, LMS).needs("lora") == ["base"]
+
+
+def test_each_step_needs_the_steps_its_job_is_built_on():
+    """What a tab says will train first is what its spec holds (the comparison once left PPO out)."""
+    chain = view.chain({}, LMS)
+    written = {step: json.dumps(spec.as_dict(), sort_keys=True) for step, spec in chain.specs.items()}
+    for step in set(view.STEP_NAMES) - {"lora"}:  # LoRA repeats SFT's work on the base model: tested above
+        inside = [other for other in view.STEP_NAMES if other != step and written[other] in written[step]]
+        assert chain.needs(step) == inside, step
 
 
 def test_an_unknown_base_model_is_named():

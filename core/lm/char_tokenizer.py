@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any, Iterable
 
 from core.errors import InvalidText
@@ -36,6 +37,11 @@ class CharTokenizer:
         missing = self.unknown(text)
         if missing:
             shown = ", ".join(repr(ch) for ch in missing[:10]) + (" ..." if len(missing) > 10 else "")
+            if any(_is_han(ch) for ch in missing) and "們" in self.vocab and "们" not in self.vocab:
+                raise InvalidText("The character(s) {shown} are not in this model's vocabulary of {vocab_size} "
+                                  "characters: it knows its corpus's characters only, and its corpus is written in "
+                                  "traditional characters (們, not 们; 說, not 说). Write them so, or leave them out.",
+                                  shown=shown, vocab_size=self.vocab_size)
             raise InvalidText("The character(s) {shown} are not in this model's vocabulary of {vocab_size} "
                               "characters. Remove them or train on text that has them.", shown=shown,
                               vocab_size=self.vocab_size)
@@ -69,3 +75,9 @@ def token_strings(tokenizer, ids: list[int]) -> list[str]:
     if isinstance(tokenizer, CharTokenizer):
         return [tokenizer.chars[i] for i in ids]
     return [tokenizer.decode([i]) for i in ids]
+
+
+def _is_han(ch: str) -> bool:
+    """A Chinese character: a student typing simplified ones into a model of traditional text is
+    told why they are unknown (the shipped Chinese classics are traditional)."""
+    return unicodedata.name(ch, "").startswith("CJK UNIFIED IDEOGRAPH")

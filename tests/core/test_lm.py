@@ -210,6 +210,11 @@ def test_bad_text_and_memory_estimates():
         LMConfig(n_layer=8, n_embd=2048, n_head=8, block_size=2048, batch_size=512).check_fits(65, 8 * 2**30)
     with pytest.raises(InvalidText, match="not in this model's vocabulary"):
         CharTokenizer.from_text("abc").encode("abd☃")
+    with pytest.raises(InvalidText, match="traditional characters"):  # 们 typed to a model of 們
+        CharTokenizer.from_text("我們說").encode("我们说")
+    with pytest.raises(InvalidText, match="Remove them") as raised:  # a model of simplified text: no such hint
+        CharTokenizer.from_text("我们说").encode("我們")
+    assert "traditional" not in str(raised.value.render(lambda text: text))
 
 
 def test_a_save_pretrained_folder_loads_inside_the_model_roots_only(tmp_path, monkeypatch):

@@ -8,7 +8,7 @@ translated labels).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Iterable
 
 import streamlit as st
 
@@ -35,6 +35,11 @@ def t(text: str, **fields: Any) -> str:
     """`text` in the session's language, its named fields filled in after translating."""
     translated = translator(language())(text)
     return translated.format(**fields) if fields else translated
+
+
+def enumeration(items: Iterable[str]) -> str:
+    """Items listed as the language writes a list: 'a, b, c' in English, '甲、乙、丙' in Chinese."""
+    return t(", ").join(items)
 
 
 def error_text(error: PlaygroundError) -> str:

@@ -16,7 +16,7 @@ from app.components.guard import user_errors
 from app.components.messages import literal
 from app.components.training import duration, trained, trained_all
 from app.figures import alignment as figures
-from app.i18n import language, t
+from app.i18n import enumeration, language, t
 from app.memo import alignment as memo
 from app.models import manager, trained_specs
 from core.i18n import N_
@@ -65,7 +65,7 @@ def _step(chain: view.Chain, step: str, label: str):
     needs = view.needs(manager(), chain, step)
     if needs.steps:
         messages.info(t("This step builds on {steps}, not trained yet: they train first, as part of this job, "
-                        "about {time} more.", steps=", ".join(t(view.STEP_NAMES[s]) for s in needs.steps),
+                        "{time} more.", steps=enumeration(t(view.STEP_NAMES[s]) for s in needs.steps),
                         time=duration(needs.seconds)))
     return trained(chain.specs[step], key=f"al_train_{step}", label=label)
 
@@ -121,12 +121,12 @@ def overview_tab() -> None:
                   "agreeing with the rule or not, the KL cost of each method, reward hacking when nothing holds the "
                   "policy back, and what LoRA saves. **What it cannot**: following instructions or answering "
                   "questions in the ChatGPT sense. It continues text like its corpus, one character at a time, and the "
-                  "'preference' is a rule about letters, words and lines, not helpfulness or honesty."))
+                  "'preference' is a rule about characters, words and lines, not helpfulness or honesty."))
     with user_errors():
         chain = _chain()
         st.caption(t("The preference: {rule}.", rule=_rule(chain)))
         rows = view.status(manager(), chain, list(view.STEP_NAMES))
-        st.dataframe(pd.DataFrame([{t("step"): t(view.STEP_NAMES[r.step]),
+        st.dataframe(pd.DataFrame([{t("stage"): t(view.STEP_NAMES[r.step]),
                                     t("state"): t("trained") if r.trained else t("not trained: {time}",
                                                                                  time=duration(r.seconds))}
                                    for r in rows]), hide_index=True, width="stretch")
@@ -151,7 +151,8 @@ def _comparison(result: view.Comparison, chain: view.Chain) -> None:
                            t("SFT's surprise (nats/token)"): r["surprise"], t("repeated 4-grams"): r["repetition"],
                            t("a sample"): r["example"]} for r in result.table])
     st.dataframe(table, hide_index=True, width="stretch",
-                 column_config={c: st.column_config.NumberColumn(format="%.3f") for c in table.columns[1:-1]})
+                 column_config={**{c: st.column_config.NumberColumn(format="%.3f") for c in table.columns[1:-1]},
+                                table.columns[-1]: st.column_config.TextColumn(width="large")})
 
 
 # ---- 1 · base model ------------------------------------------------------------------------------
@@ -230,8 +231,8 @@ def sft_tab() -> None:
                     key="al_sft_rule", name="sft-rule-score", settings=(chain.rule.name,), where=right)
         st.markdown(t("**Before and after**: the same held-out prompts and sampling seed."))
         before, after = t("score before"), t("score after")
-        st.dataframe(pd.DataFrame([{t("prompt"): r["prompt"], t("base model"): r["before"], before: r["before_score"],
-                                    t("after SFT"): r["after"], after: r["after_score"]} for r in result.samples]),
+        st.dataframe(pd.DataFrame([{before: r["before_score"], after: r["after_score"], t("prompt"): r["prompt"],
+                                    t("base model"): r["before"], t("after SFT"): r["after"]} for r in result.samples]),
                      hide_index=True, width="stretch",
                      column_config={c: st.column_config.NumberColumn(format="%.2f") for c in (before, after)})
     _papers("sft")
@@ -303,7 +304,7 @@ def ppo_tab() -> None:
                   "model scores each answer; every token pays β × (log π − log π_SFT); GAE turns that into advantages "
                   "and PPO takes clipped steps. With β = 0 nothing holds the policy near the SFT model: the reward "
                   "model's score climbs while the text falls apart, which the SFT model's surprise shows even where "
-                  "the rule still scores high (a lipogram of gibberish still avoids the letter)."))
+                  "the rule still scores high (gibberish can still avoid a letter or include a word)."))
     with user_errors():
         built = _built("ppo", t("Train PPO"))
         if built is None:
@@ -379,9 +380,10 @@ def lora_tab() -> None:
         a, b, c = st.columns(3)
         a.metric(t("Trainable parameters"), f"{result.trainable:,}",
                  t("{share:.2%} of {parameters:,}", share=result.share, parameters=result.parameters),
-                 delta_color="off")
+                 delta_color="off", delta_arrow="off")
         b.metric(t("Training memory"), f"{result.totals_mb['lora']:,.2f} MB",
-                 t("full fine-tuning: {full:,.2f} MB", full=result.totals_mb["full"]), delta_color="off")
+                 t("full fine-tuning: {full:,.2f} MB", full=result.totals_mb["full"]), delta_color="off",
+                 delta_arrow="off")
         c.metric(t("Merged vs adapted: max |logit difference|"), f"{result.merge_difference:.1e}",
                  help=t("B A added to W once instead of applied at every call: float rounding only."))
         fig = figures.memory_bars(result.memory, rows={"full": t("full fine-tuning"), "lora": t("LoRA")},

@@ -15,7 +15,7 @@ from app.components.html import show_html
 from app.components.tokens import faded_html
 from app.components.training import trained, trained_all
 from app.figures import embeddings as figures
-from app.i18n import language, t
+from app.i18n import enumeration, language, t
 from app.memo import embeddings as memo
 from core.embeddings.jobs import MODELS
 from core.views import embeddings as view
@@ -101,7 +101,7 @@ def projection_tab() -> None:
         result = memo.projection(vectors, spec.key, tuple(categories), extra, method, int(dims))
         if result.typed.unknown:
             messages.info(t("Not in this model's vocabulary, so not drawn: {words}",
-                            words=", ".join(result.typed.unknown)))
+                            words=enumeration(result.typed.unknown)))
         if result.typed.cut:
             st.caption(t("Only the first {limit} words typed are projected.", limit=view.MAX_TYPED_WORDS))
         if not result.points:
@@ -155,7 +155,7 @@ def inside_tab() -> None:
                 key="emb_glove_f", name="glove-weighting", where=right)
     chosen = view.typed_words(vectors, controls.text(view.COOC_WORDS), view.MAX_COOC_WORDS)
     if chosen.unknown:
-        messages.info(t("Not in this model's vocabulary, so not drawn: {words}", words=", ".join(chosen.unknown)))
+        messages.info(t("Not in this model's vocabulary, so not drawn: {words}", words=enumeration(chosen.unknown)))
     if len(chosen.known) >= 2:
         heat = memo.cooccurrence(corpus, int(min_count), tuple(chosen.known))
         charts.show(charts.heatmap(heat, x=chosen.known, y=chosen.known, x_title=t("context word"), y_title=t("word"),

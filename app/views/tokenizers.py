@@ -91,7 +91,7 @@ def compare_tab() -> None:
         for column, split in zip(st.columns(len(splits)), splits):
             column.metric(messages.literal(t(split.name)), t("{tokens:,} tokens", tokens=split.stats.tokens),
                           t("{per_token:.2f} characters per token", per_token=split.stats.chars_per_token),
-                          delta_color="off")
+                          delta_color="off", delta_arrow="off")
         names = [t(split.name) for split in splits]
         charts.show(charts.bars(names, [s.stats.tokens for s in splits], x_title=t("tokenizer"), y_title=t("tokens"),
                                 title=t("Tokens for this text"), height=300), key="tok_compare_chart",

@@ -78,9 +78,12 @@ def test_a_step_not_trained_says_what_it_needs_and_how_long(open_page):
     at = open_alignment(open_page, al_tab="ppo", al_rm_steps="20")
     no_problems(at)
     needs = " ".join(i.value for i in at.info)
-    assert "This step builds on reward model, not trained yet" in needs
+    assert "This step builds on reward model, not trained yet" in needs and "about about" not in needs
     assert at.button(key="al_train_ppo-train").label == "Train PPO"
     assert any(c.value.startswith("Training takes") for c in at.caption)
+    at = open_alignment(open_page, al_tab="ppo", al_rm_steps="20", al_prompts="192", lang="zh")
+    needs = " ".join(i.value for i in at.info)  # the Chinese rule's chain: listed as Chinese lists them
+    assert "SFT、已排序的样本、奖励模型：" in needs and "约 约" not in needs, needs
 
 
 def test_the_base_tab_trains_the_default_model_first(open_page):

@@ -13,6 +13,7 @@ rankings of K sampled answers (step 2): the rule orders them, and breaks ties by
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import torch
@@ -122,12 +123,18 @@ class Preferences:
         strict = self.scores[groups][:, above] > self.scores[groups][:, below]  # (n, pairs)
         return (sequences[:, above].flatten(0, 1), sequences[:, below].flatten(0, 1), strict.flatten())
 
-    def decoded(self, tokenizer, groups: int = 3) -> list[dict]:
-        """The first ranked groups as plain data: prompt text and each response's text and score."""
+    def telling(self, count: int) -> list[int]:
+        """Up to `count` trained groups to show, those the rule tells apart first: a group whose
+        responses all score the same is ranked by coin flips and shows nothing of the preference."""
+        scores = self.scores[:self.trained]
+        apart = (scores.amax(1) > scores.amin(1)).tolist()
+        return ([g for g, told in enumerate(apart) if told] + [g for g, told in enumerate(apart) if not told])[:count]
+
+    def decoded(self, tokenizer, groups: Sequence[int]) -> list[dict]:
+        """Ranked groups as plain data: prompt text and each response's text and score."""
         return [{"prompt": tokenizer.decode(self.prompts[g].tolist()),
                  "responses": [{"text": tokenizer.decode(r.tolist()), "score": float(s)}
-                               for r, s in zip(self.responses[g], self.scores[g])]}
-                for g in range(min(groups, len(self.prompts)))]
+                               for r, s in zip(self.responses[g], self.scores[g])]} for g in groups]
 
 
 def make_preferences(model, tokenizer, windows: Windows, rule: Rule, *, prompts: int, k: int, held_out: int,
@@ -152,5 +159,5 @@ def make_preferences(model, tokenizer, windows: Windows, rule: Rule, *, prompts:
     responses_ranked = responses_flat.view(prompts, k, -1).gather(1, order[:, :, None].expand(-1, -1,
                                                                                                windows.response_tokens))
     preferences = Preferences(prompt_ids, responses_ranked, scores.gather(1, order), held_out)
-    preferences.examples = preferences.decoded(tokenizer)
+    preferences.examples = preferences.decoded(tokenizer, preferences.telling(3))
     return preferences

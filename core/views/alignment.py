@@ -315,7 +315,7 @@ def ranked_examples(lm: TrainedLM, corpus: str, rule: Rule, k: int, sft: JobSpec
     windows = Windows.of(lm.tokenizer, corpus, config.prompt_tokens, config.response_tokens)
     ranked = make_preferences(lm.model, lm.tokenizer, windows, rule, prompts=EXAMPLE_PROMPTS, k=k, held_out=0,
                               seed=0)
-    return _groups(ranked.decoded(lm.tokenizer, EXAMPLE_PROMPTS))
+    return _groups(ranked.decoded(lm.tokenizer, range(EXAMPLE_PROMPTS)))
 
 
 # ---- 3 · SFT -----------------------------------------------------------------------------------
@@ -369,12 +369,12 @@ class RewardView:
 
 
 def reward_view(result: RewardResult, preferences: Preferences, tokenizer) -> RewardView:
-    """How well the reward model learned the rankings, and the first ranked groups scored by both
-    (`EXAMPLE_PROMPTS` x K responses through the reward model)."""
+    """How well the reward model learned the rankings, and ranked groups the rule tells apart scored
+    by both (`EXAMPLE_PROMPTS` x K responses through the reward model)."""
     s, k = result.summary, preferences.k
-    shown = min(EXAMPLE_PROMPTS, preferences.trained)
-    sequences = preferences.sequences(torch.arange(shown)).flatten(0, 1)  # (shown K, P + R)
-    rewards = result.model.score(sequences).view(shown, k).cpu().numpy()
+    shown = preferences.telling(EXAMPLE_PROMPTS)
+    sequences = preferences.sequences(torch.tensor(shown)).flatten(0, 1)  # (shown K, P + R)
+    rewards = result.model.score(sequences).view(len(shown), k).cpu().numpy()
     return RewardView(_series(result.history, "train_loss"), _series(result.history, "pair_accuracy"),
                       _series(result.history, "agreement"), s["pair_accuracy"], s["agreement"], s["pairs_held_out"],
                       preferences.trained * k * (k - 1) // 2, k,

@@ -67,6 +67,12 @@ def test_clipped_losses_by_hand():
     assert value.item() == pytest.approx(0.5 * (0.5 - 2.0) ** 2)  # the clipped prediction 0.5 is the larger error
 
 
+def test_the_groups_shown_are_those_the_rule_tells_apart():
+    scores = torch.tensor([[1.0, 1.0], [1.0, 0.0], [0.0, 0.0], [0.5, 0.2]])  # the last group is held out
+    preferences = Preferences(torch.zeros(4, 3, dtype=torch.long), torch.zeros(4, 2, 5, dtype=torch.long), scores, 1)
+    assert preferences.telling(2) == [1, 0] and preferences.telling(9) == [1, 0, 2]
+
+
 def test_best_of_n_kl_formula():
     assert best_of_n_kl(1) == 0.0
     assert best_of_n_kl(4) == pytest.approx(math.log(4) - 0.75)

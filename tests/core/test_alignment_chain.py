@@ -56,7 +56,8 @@ def test_rankings_are_ordered_by_the_rule(chain):
     preferences = chain["preferences"]
     assert preferences.responses.shape == (192, 4, 32)
     assert torch.all(preferences.scores[:, :-1] >= preferences.scores[:, 1:])
-    assert [r["score"] for r in preferences.examples[0]["responses"]] == preferences.scores[0].tolist()
+    shown = preferences.telling(1)[0]
+    assert [r["score"] for r in preferences.examples[0]["responses"]] == preferences.scores[shown].tolist()
 
 
 def test_the_reward_model_agrees_with_the_rule_on_held_out_pairs(chain):

@@ -170,8 +170,10 @@ def test_reward_model_figures_and_examples(manager, chain):
     shown = view.reward_view(result, preferences, sft.tokenizer)
     assert shown.pairs_trained == (96 - 16) * 6 and shown.k == 4 and shown.pairs_per_prompt == 6
     assert shown.pair_accuracy == result.summary["pair_accuracy"] and len(shown.scatter[0]) == 16 * 4
-    first = preferences.sequences(torch.arange(1))[0]  # the first group's K sequences, best first
+    group = preferences.telling(1)[0]
+    first = preferences.sequences(torch.tensor([group]))[0]  # the first shown group's K sequences, best first
     assert shown.examples[0].rewards == pytest.approx(result.model.score(first).tolist(), abs=1e-5)
+    assert all(max(g.scores) > min(g.scores) for g in shown.examples)  # groups the rule tells apart
     scored = view.score_text(result, preferences, sft.tokenizer, chain.rule, "a dog in a box", 64)
     expected = torch.cat([preferences.prompts[0], torch.tensor(sft.tokenizer.encode("a dog in a box"))])
     assert scored.reward == pytest.approx(float(result.model.score(expected[None])[0]), abs=1e-5)

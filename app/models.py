@@ -10,15 +10,23 @@ from __future__ import annotations
 
 import streamlit as st
 
+from app.i18n import t
 from app.identity import current_user
 from core.corpora import UPLOAD_PREFIX
 from core.device import describe_device
 from core.jobs import JobManager, JobSpec, default_manager
+from core.views.decoding import lm_names
 
 
 def manager() -> JobManager:
     """The process-wide job manager (one queue and one cache for every session)."""
     return default_manager()
+
+
+def model_names(options: list[JobSpec]) -> dict[str, str]:
+    """Each language model's key and its name in a picker, in the session's language."""
+    return {key: t(template, **{**fields, "corpus": t(fields["corpus"])})
+            for key, (template, fields) in lm_names(options).items()}
 
 
 @st.cache_data(show_spinner=False)

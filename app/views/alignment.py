@@ -18,10 +18,10 @@ from app.components.training import duration, trained, trained_all
 from app.figures import alignment as figures
 from app.i18n import enumeration, language, t
 from app.memo import alignment as memo
-from app.models import manager, trained_specs
+from app.models import manager, model_names, trained_specs
 from core.i18n import N_
 from core.views import alignment as view
-from core.views.decoding import lm_names, lm_options
+from core.views.decoding import lm_options
 
 st.title(t("Fine-tuning & alignment"))
 st.caption(t("What happens after pre-training, run on the playground's own tiny language model: supervised "
@@ -157,8 +157,7 @@ def _comparison(result: view.Comparison, chain: view.Chain) -> None:
 
 # ---- 1 · base model ------------------------------------------------------------------------------
 def base_tab() -> None:
-    names = {key: t(template, **fields) for key, (template, fields) in lm_names(LMS).items()}
-    controls.select(view.BASE, options=[spec.key for spec in LMS], names=names)
+    controls.select(view.BASE, options=[spec.key for spec in LMS], names=model_names(LMS))
     st.caption(t("The language model of the attention page, trained from scratch on a corpus. Any model trained there "
                  "can be the base here; every later step starts from it."))
     with user_errors():

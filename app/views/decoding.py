@@ -17,7 +17,7 @@ from app.components.training import trained
 from app.figures import decoding as figures
 from app.i18n import t
 from app.memo import decoding as memo
-from app.models import trained_specs
+from app.models import model_names, trained_specs
 from core.views import decoding as view
 
 st.title(t("Decoding"))
@@ -26,8 +26,7 @@ st.caption(t("The same trained model, continued three ways. Greedy takes the lik
 
 options = view.lm_options(trained_specs("lm"))
 model_key = controls.select(view.MODEL, options=[spec.key for spec in options],
-                            names={key: t(template, **fields) for key, (template, fields) in
-                                   view.lm_names(options).items()})
+                            names=model_names(options))
 lm = trained(view.spec_of(model_key, options), key="dec_train", label=t("Train the default model"))
 if lm is None:
     end_page()

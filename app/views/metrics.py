@@ -18,9 +18,9 @@ from app.components.training import trained
 from app.figures import metrics as figures
 from app.i18n import t
 from app.memo import metrics as memo
-from app.models import trained_specs
+from app.models import model_names, trained_specs
 from core.views import metrics as view
-from core.views.decoding import lm_names, lm_options, spec_of
+from core.views.decoding import lm_options, spec_of
 
 st.title(t("Metrics"))
 st.caption(t("BLEU asks how much of the output is in the references (precision); ROUGE how much of the reference the "
@@ -185,7 +185,7 @@ def perplexity_tab() -> None:
     options = lm_options(trained_specs("lm"))
     left, right = st.columns([1, 2])  # the model beside the text: the chart starts on a projector's first screen
     key = controls.select(view.MODEL, options=[spec.key for spec in options], where=left,
-                          names={key: t(template, **fields) for key, (template, fields) in lm_names(options).items()})
+                          names=model_names(options))
     lm = trained(spec_of(key, options), key="met_train", label=t("Train the default model"))
     if lm is None:
         return

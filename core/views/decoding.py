@@ -18,6 +18,7 @@ from core.decoding import (ContextFit, DecodeResult, SamplingSettings, StepTrace
                            greedy, sample, stages)
 from core.decoding.compare import SAMPLES, MethodRow, compare_methods
 from core.decoding.stepper import Stepper
+from core.corpora import shipped_corpora
 from core.errors import UnknownName
 from core.i18n import N_
 from core.jobs import JobSpec
@@ -88,9 +89,11 @@ def lm_options(trained: Sequence[JobSpec]) -> list[JobSpec]:
 
 
 def lm_name(spec: JobSpec) -> tuple[str, dict[str, Any]]:
-    """How a model is named in a picker: an English template (N_-marked) and its fields."""
+    """How a model is named in a picker: an English template (N_-marked) and its fields; a shipped
+    corpus by its title (itself a phrase of ours, translated where it is shown)."""
     settings, config = spec.settings, LMConfig(**spec.settings["config"])
-    fields = {"corpus": spec.corpus, "steps": settings["steps"], "layers": config.n_layer, "width": config.n_embd,
+    titles = {corpus.name: corpus.title for corpus in shipped_corpora()}
+    fields = {"corpus": titles.get(spec.corpus, spec.corpus), "steps": settings["steps"], "layers": config.n_layer, "width": config.n_embd,
               "context": config.block_size}
     if spec in DEFAULT_LMS:
         return DEFAULT_NAME, fields

@@ -101,6 +101,7 @@ def test_in_chinese_the_page_opens_on_the_chinese_model_and_a_chinese_rule(open_
     assert any("'我'" in m.value for m in at.markdown)  # the preference, in words
     open_tab(at, view.TAB.key, "base")
     assert at.selectbox(key=view.BASE.key).value == lm_spec("chinese").key
+    assert "默认：中文经典（鲁迅、《红楼梦》）" in at.selectbox(key=view.BASE.key).options[1]  # the corpus's title, not its id
 
 
 def test_reward_hacking_is_one_click_away_and_both_runs_are_drawn(open_page):

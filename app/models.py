@@ -13,7 +13,7 @@ import streamlit as st
 from app.i18n import t
 from app.identity import current_user
 from core.corpora import UPLOAD_PREFIX
-from core.device import describe_device
+from core.device import device_words
 from core.jobs import JobManager, JobSpec, default_manager
 from core.views.decoding import lm_names
 
@@ -30,8 +30,14 @@ def model_names(options: list[JobSpec]) -> dict[str, str]:
 
 
 @st.cache_data(show_spinner=False)
+def _device_words() -> tuple[str, dict]:
+    return device_words(manager().device)
+
+
 def device_description() -> str:
-    return describe_device(manager().device)
+    """The training device in the session's language."""
+    template, fields = _device_words()
+    return t(template, **fields)
 
 
 def _visible(entry: dict) -> bool:

@@ -12,6 +12,7 @@ import os
 import torch
 
 from core import settings
+from core.i18n import N_
 
 
 def _available(name: str) -> bool:
@@ -40,12 +41,19 @@ def pick_device(preferred: str | torch.device | None = None) -> torch.device:
     return torch.device("cpu")
 
 
-def describe_device(device: torch.device | None = None) -> str:
-    """A short human description, e.g. 'CUDA: NVIDIA H200 (139 GiB)' or 'CPU (2 threads)'."""
+def device_words(device: torch.device | None = None) -> tuple[str, dict]:
+    """A short human description as an English template (N_-marked, so the page can translate it)
+    and its fields: 'CUDA: NVIDIA H200 (139 GiB)', 'Apple MPS' or 'CPU (2 threads)'."""
     device = device or pick_device()
     if device.type == "cuda":
         props = torch.cuda.get_device_properties(device)
-        return f"CUDA: {props.name} ({props.total_memory / 2**30:.0f} GiB)"
+        return N_("CUDA: {name} ({memory:.0f} GiB)"), {"name": props.name, "memory": props.total_memory / 2**30}
     if device.type == "mps":
-        return "Apple MPS"
-    return f"CPU ({torch.get_num_threads()} threads)"
+        return N_("Apple MPS"), {}
+    return N_("CPU ({threads} threads)"), {"threads": torch.get_num_threads()}
+
+
+def describe_device(device: torch.device | None = None) -> str:
+    """The description in English (command line, benchmarks)."""
+    template, fields = device_words(device)
+    return template.format(**fields)

@@ -312,8 +312,9 @@ def ppo_tab() -> None:
         result = view.ppo_view(tuned, _cached_spec(view.partner(chain)))
         columns = st.columns(4)
         for column, metric in zip(columns, ("reward", "rule_score", "kl", "surprise")):
-            column.metric(t(view.METRICS[metric]), f"{result.end[metric]:.3f}",
-                          f"{result.change[metric]:+.3f}",
+            places = 3 if metric == "rule_score" else 2  # as the other tabs show scores and nats
+            column.metric(t(view.METRICS[metric]), f"{result.end[metric]:.{places}f}",
+                          f"{result.change[metric]:+.{places}f}",
                           delta_color="off", help=t("Mean of the last rollouts; the change is from the first rollout "
                                                     "(the SFT model's own samples)."))
         if len(result.curves["kl"]) == 1:

@@ -125,12 +125,11 @@ def main() -> None:
                         help="whose default chain: its base model's corpus and its rule")
     args = parser.parse_args()
     manager = JobManager(ArtifactStore(args.cache or Path(tempfile.mkdtemp(prefix="bench-alignment-"))), workers=1)
-    chain_specs = default_chain(args.language)
-    specs = {"lm": lm_spec(DEFAULT_RULES[args.language][0]), **{spec.kind: spec for spec in chain_specs}}
+    corpus, rule = DEFAULT_RULES[args.language]
+    specs = {"lm": lm_spec(corpus), **{spec.kind: spec for spec in default_chain(args.language)}}
     results, seconds = {}, {}
     for name, spec in specs.items():
         results[name], seconds[name] = run(manager, spec)
-    corpus, rule = DEFAULT_RULES[args.language]
     print(f"Device: {describe_device(manager.device)}; base corpus: {corpus}; rule: {rule.name} "
           f"{dict(rule.params)}\n")
     chain = ("sft", "preferences", "reward", "ppo", "dpo")

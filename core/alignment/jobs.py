@@ -29,8 +29,7 @@ from core.errors import UnknownName, require
 from core.jobs import JobContext, JobKind, JobSpec, Work, register
 from core.jobs.estimate import transformer_flops
 from core.lm.config import LMConfig
-from core.lm.jobs import lm_spec
-from core.lm.train import char_vocab
+from core.lm.jobs import lm_spec, lm_vocab
 
 
 # ---- specs ------------------------------------------------------------------------------------
@@ -190,9 +189,7 @@ def _flops(spec: JobSpec, *, trained: float = 0, forward: float = 0) -> float:
     on the language model the chain starts from."""
     base = upstream(spec, "lm")
     config = LMConfig(**base.settings["config"])
-    token_setting = base.settings["tokenizer"]
-    vocab = char_vocab(base.corpus) if token_setting == "char" else token_setting["settings"]["vocab_size"]
-    parameters = config.matmul_parameters(vocab)
+    parameters = config.matmul_parameters(lm_vocab(base))
     shape = (parameters, config.n_layer, config.n_embd, config.block_size)
     return (transformer_flops(*shape, int(trained)) + transformer_flops(*shape, int(forward), forward_only=True))
 

@@ -13,12 +13,12 @@ and the rule disagree, which is what reward hacking is.
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from typing import Any, Callable
 
 from core.errors import InvalidSetting, UnknownName, require
 from core.i18n import N_
+from core.metrics.rouge import has_cjk
 
 
 def avoid_letter(text: str, letter: str) -> float:
@@ -32,14 +32,9 @@ def include_word(text: str, word: str) -> float:
     """1 if `word` occurs as a whole word (any case), else 0. Chinese and Japanese are written
     without spaces between words, so a word with a CJK character counts wherever it occurs (我 in
     我們), as sacrebleu's `zh` tokeniser counts each such character a word of its own."""
-    if any(_is_cjk(ch) for ch in word):
+    if has_cjk(word):
         return 1.0 if word in text else 0.0
     return 1.0 if re.search(rf"(?<![^\W\d_]){re.escape(word)}(?![^\W\d_])", text, re.IGNORECASE) else 0.0
-
-
-def _is_cjk(ch: str) -> bool:
-    """A Han character or kana: scripts written without spaces between words (Korean has them)."""
-    return unicodedata.name(ch, "").startswith(("CJK ", "HIRAGANA", "KATAKANA"))
 
 
 def line_length(text: str, prefer: str) -> float:

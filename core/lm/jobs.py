@@ -53,6 +53,12 @@ def _lm_parts(spec: JobSpec) -> tuple[LMConfig, int, Any]:
     return LMConfig(**s["config"]), s["steps"], s["tokenizer"]
 
 
+def lm_vocab(spec: JobSpec) -> int:
+    """The vocabulary size of an `lm` spec's model, known before it trains (for its estimate)."""
+    token_setting = spec.settings["tokenizer"]
+    return char_vocab(spec.corpus) if token_setting == "char" else token_setting["settings"]["vocab_size"]
+
+
 def _train_lm(spec: JobSpec, context: JobContext) -> TrainedLM:
     config, steps, token_setting = _lm_parts(spec)
     tokenizer = "char" if token_setting == "char" else context.require(JobSpec.from_dict(token_setting))
@@ -61,10 +67,9 @@ def _train_lm(spec: JobSpec, context: JobContext) -> TrainedLM:
 
 
 def _lm_work(spec: JobSpec) -> Work:
-    config, steps, token_setting = _lm_parts(spec)
-    vocab = char_vocab(spec.corpus) if token_setting == "char" else token_setting["settings"]["vocab_size"]
+    config, steps, _ = _lm_parts(spec)
     samples = steps // config.sample_interval + 1
-    return Work(lm_flops(config, vocab, steps, evaluations=steps // config.eval_interval + 1,
+    return Work(lm_flops(config, lm_vocab(spec), steps, evaluations=steps // config.eval_interval + 1,
                          generated=samples * SAMPLE_TOKENS + (steps // config.snapshot_interval + 2) * PROBE_TOKENS),
                 "flop")
 

@@ -14,11 +14,11 @@ from typing import Any, Sequence
 import numpy as np
 import torch
 
+from core.corpora import shipped_corpora
 from core.decoding import (ContextFit, DecodeResult, SamplingSettings, StepTrace, beam_search, entropy, fit_to_context,
                            greedy, sample, stages)
 from core.decoding.compare import SAMPLES, MethodRow, compare_methods
 from core.decoding.stepper import Stepper
-from core.corpora import shipped_corpora
 from core.errors import UnknownName
 from core.i18n import N_
 from core.jobs import JobSpec
@@ -88,13 +88,15 @@ def lm_options(trained: Sequence[JobSpec]) -> list[JobSpec]:
     return [*DEFAULT_LMS, *(spec for spec in trained if spec not in DEFAULT_LMS)]
 
 
+CORPUS_TITLES = {corpus.name: corpus.title for corpus in shipped_corpora()}
+
+
 def lm_name(spec: JobSpec) -> tuple[str, dict[str, Any]]:
     """How a model is named in a picker: an English template (N_-marked) and its fields; a shipped
     corpus by its title (itself a phrase of ours, translated where it is shown)."""
     settings, config = spec.settings, LMConfig(**spec.settings["config"])
-    titles = {corpus.name: corpus.title for corpus in shipped_corpora()}
-    fields = {"corpus": titles.get(spec.corpus, spec.corpus), "steps": settings["steps"], "layers": config.n_layer, "width": config.n_embd,
-              "context": config.block_size}
+    fields = {"corpus": CORPUS_TITLES.get(spec.corpus, spec.corpus), "steps": settings["steps"],
+              "layers": config.n_layer, "width": config.n_embd, "context": config.block_size}
     if spec in DEFAULT_LMS:
         return DEFAULT_NAME, fields
     tokenizer = settings["tokenizer"]
